@@ -47,14 +47,23 @@ pub fn run_suite(root: &Path, cargo: &str, tally: &mut Tally) -> Result<(), Stri
     }
     let python = ensure_venv(root)?;
 
-    println!("==> cargo build -p oss-emulator (for the python suite)");
+    println!("==> cargo build (the emulator and oss-sign's post_policy example, for the python suite)");
     run(
-        "cargo build -p oss-emulator",
-        Command::new(cargo)
-            .current_dir(root)
-            .args(["build", "-p", "oss-emulator", "--bins"]),
+        "cargo build",
+        Command::new(cargo).current_dir(root).args([
+            "build",
+            "-p",
+            "oss-emulator",
+            "--bins",
+            "-p",
+            "oss-sign",
+            "--example",
+            "post_policy",
+        ]),
     )?;
-    let emulator = root.join("target").join("debug").join("oss-emulator");
+    let debug = root.join("target").join("debug");
+    let emulator = debug.join("oss-emulator");
+    let post_policy = debug.join("examples").join("post_policy");
 
     println!("==> pytest {SUITE_DIR}");
     let (ok, lines) = run_teed(
@@ -62,6 +71,7 @@ pub fn run_suite(root: &Path, cargo: &str, tally: &mut Tally) -> Result<(), Stri
         Command::new(&python)
             .current_dir(&suite)
             .env("OSS_EMULATOR_BIN", &emulator)
+            .env("OSS_SIGN_POST_POLICY_BIN", &post_policy)
             .env("OSS_RS_ROOT", root)
             .args(["-m", "pytest", "-v", "-rA", "-p", "no:cacheprovider"]),
     )?;
