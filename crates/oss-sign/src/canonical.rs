@@ -1,0 +1,395 @@
+//! The canonical request (protocol §1.1 step 3): the exact text whose SHA-256 is signed.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::{HeaderMap, HeaderName, Method};
+use sha2::{Digest, Sha256};
+
+use crate::encoding::{encode_into, percent_encode};
+use crate::names::X_OSS_PREFIX;
+use crate::Error;
+
+/// Whether a lower-case header name is signed by default: `x-oss-*`, `content-type`, `content-md5`.
+///
+/// ```
+/// assert!(oss_sign::is_default_signed_header("x-oss-callback"));
+/// assert!(oss_sign::is_default_signed_header("content-md5"));
+/// assert!(!oss_sign::is_default_signed_header("user-agent"));
+/// ```
+pub fn is_default_signed_header(name: &str) -> bool {
+    name.starts_with(X_OSS_PREFIX) || name == "content-type" || name == "content-md5"
+}
+
+/// The additional headers that actually get signed (protocol §1.1, "AdditionalHeaders").
+///
+/// From `requested`, keeps a name only if, lower-cased, it is not signed by default and the
+/// request has that header with a non-empty value; the result is lower-case, de-duplicated and
+/// sorted.
+///
+/// ```
+/// use http::HeaderMap;
+/// let mut h = HeaderMap::new();
+/// for name in ["x-oss-head1", "abc", "zabc", "xyz"] {
+///     h.insert(name, "value".parse().unwrap());
+/// }
+/// let requested = ["x-oss-no-exist", "ZAbc", "x-oss-head1", "abc"].map(String::from);
+/// assert_eq!(oss_sign::effective_additional_headers(&requested, &h), ["abc", "zabc"]);
+/// ```
+pub fn effective_additional_headers<S: AsRef<str>>(
+    requested: &[S],
+    headers: &HeaderMap,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in requested {
+        let lower = name.as_ref().trim().to_ascii_lowercase();
+        if lower.is_empty() || is_default_signed_header(&lower) {
+            continue;
+        }
+        let present = headers
+            .get_all(lower.as_str())
+            .iter()
+            .any(|v| !trim_bytes(v.as_bytes()).is_empty());
+        if present {
+            out.push(lower);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Trims HTTP/Unicode-ASCII whitespace from both ends of raw header bytes.
+fn trim_bytes(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
+    b.get(start..end).unwrap_or_default()
+}
+
+/// How header values that are not UTF-8 are handled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strictness {
+    /// Return [`Error::InvalidHeaderValue`] (the signer).
+    Strict,
+    /// Replace invalid bytes with U+FFFD (verification of someone else's request).
+    Lossy,
+}
+
+/// Where a signed header's value comes from while building.
+enum HeaderSource<'a> {
+    Map(&'a HeaderName),
+    Value(&'a str),
+}
+
+/// Everything the canonical request is made of, borrowed.
+pub(crate) struct Parts<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) bucket: Option<&'a str>,
+    pub(crate) key: Option<&'a str>,
+    pub(crate) query: &'a [(String, String)],
+    pub(crate) headers: &'a HeaderMap,
+    /// Header values the signer is about to set; they replace any value in `headers`.
+    pub(crate) overrides: &'a [(&'static str, &'a str)],
+    /// Already effective (see [`effective_additional_headers`]).
+    pub(crate) additional: Vec<String>,
+    pub(crate) hashed_payload: &'a str,
+}
+
+/// A canonical request: `Display` renders exactly the text that is hashed.
+///
+/// ```
+/// use http::{HeaderMap, Method};
+/// use oss_sign::CanonicalRequest;
+/// let mut headers = HeaderMap::new();
+/// headers.insert("content-type", "text/plain".parse().unwrap());
+/// headers.insert("x-oss-date", "20231216T162057Z".parse().unwrap());
+/// headers.insert("user-agent", "not signed".parse().unwrap());
+/// let query = vec![("uploads".to_owned(), String::new())];
+/// let cr = CanonicalRequest::new(
+///     &Method::POST, Some("bucket"), Some("a b.txt"), &query, &headers, &[], "UNSIGNED-PAYLOAD",
+/// );
+/// assert_eq!(
+///     cr.to_string(),
+///     "POST\n/bucket/a%20b.txt\nuploads\ncontent-type:text/plain\nx-oss-date:20231216T162057Z\n\n\nUNSIGNED-PAYLOAD"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanonicalRequest {
+    text: String,
+    additional: Vec<String>,
+}
+
+impl CanonicalRequest {
+    /// Canonicalises a request as OSS does.
+    ///
+    /// `query` holds the *decoded* name/value pairs (see [`decode_query`](crate::decode_query));
+    /// `additional_headers` is the caller's list, filtered by
+    /// [`effective_additional_headers`]. The canonical URI is built from `bucket` and `key`.
+    /// Header values that are not UTF-8 are canonicalised lossily; use
+    /// [`CanonicalRequest::try_new`] to reject them instead.
+    pub fn new(
+        method: &Method,
+        bucket: Option<&str>,
+        key: Option<&str>,
+        query: &[(String, String)],
+        headers: &HeaderMap,
+        additional_headers: &[String],
+        hashed_payload: &str,
+    ) -> Self {
+        let parts = Parts {
+            method: method.as_str(),
+            bucket,
+            key,
+            query,
+            headers,
+            overrides: &[],
+            additional: effective_additional_headers(additional_headers, headers),
+            hashed_payload,
+        };
+        // Lossy building cannot fail.
+        Self::build(parts, Strictness::Lossy).unwrap_or_else(|_| Self {
+            text: String::new(),
+            additional: Vec::new(),
+        })
+    }
+
+    /// Like [`CanonicalRequest::new`], but rejects signed header values that are not UTF-8.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHeaderValue`] naming the first such header.
+    pub fn try_new(
+        method: &Method,
+        bucket: Option<&str>,
+        key: Option<&str>,
+        query: &[(String, String)],
+        headers: &HeaderMap,
+        additional_headers: &[String],
+        hashed_payload: &str,
+    ) -> Result<Self, Error> {
+        let parts = Parts {
+            method: method.as_str(),
+            bucket,
+            key,
+            query,
+            headers,
+            overrides: &[],
+            additional: effective_additional_headers(additional_headers, headers),
+            hashed_payload,
+        };
+        Self::build(parts, Strictness::Strict)
+    }
+
+    pub(crate) fn build(p: Parts<'_>, strictness: Strictness) -> Result<Self, Error> {
+        let mut text = String::with_capacity(
+            256 + p.key.map_or(0, str::len) * 3 + p.query.len() * 32 + p.headers.len() * 48,
+        );
+        text.push_str(p.method);
+        text.push('\n');
+
+        // Canonical URI: "/" [bucket "/"] [key], encoded with '/' kept.
+        text.push('/');
+        if let Some(bucket) = p.bucket {
+            encode_into(&mut text, bucket, true);
+            text.push('/');
+        }
+        if let Some(key) = p.key {
+            encode_into(&mut text, key, true);
+        }
+        text.push('\n');
+
+        // Canonical query: encoded pairs sorted by encoded name, then encoded value.
+        if !p.query.is_empty() {
+            let mut encoded: Vec<(String, String)> = p
+                .query
+                .iter()
+                .map(|(n, v)| (percent_encode(n, false), percent_encode(v, false)))
+                .collect();
+            encoded.sort_unstable();
+            for (i, (name, value)) in encoded.iter().enumerate() {
+                if i > 0 {
+                    text.push('&');
+                }
+                text.push_str(name);
+                if !value.is_empty() {
+                    text.push('=');
+                    text.push_str(value);
+                }
+            }
+        }
+        text.push('\n');
+
+        // Canonical headers.
+        let mut signed: Vec<(&str, HeaderSource<'_>)> = Vec::with_capacity(8);
+        for name in p.headers.keys() {
+            let n = name.as_str();
+            if p.overrides.iter().any(|(o, _)| *o == n) {
+                continue;
+            }
+            if is_default_signed_header(n) || p.additional.iter().any(|a| a == n) {
+                signed.push((n, HeaderSource::Map(name)));
+            }
+        }
+        for (name, value) in p.overrides {
+            signed.push((name, HeaderSource::Value(value)));
+        }
+        signed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (name, source) in &signed {
+            text.push_str(name);
+            text.push(':');
+            match source {
+                HeaderSource::Value(v) => text.push_str(v.trim()),
+                HeaderSource::Map(header) => {
+                    for (i, v) in p.headers.get_all(*header).iter().enumerate() {
+                        if i > 0 {
+                            text.push(',');
+                        }
+                        let raw = trim_bytes(v.as_bytes());
+                        let value: Cow<'_, str> = match std::str::from_utf8(raw) {
+                            Ok(s) => Cow::Borrowed(s),
+                            Err(_) if strictness == Strictness::Lossy => {
+                                String::from_utf8_lossy(raw)
+                            }
+                            Err(_) => {
+                                return Err(Error::InvalidHeaderValue {
+                                    name: (*name).to_owned(),
+                                })
+                            }
+                        };
+                        text.push_str(value.trim());
+                    }
+                }
+            }
+            text.push('\n');
+        }
+        text.push('\n');
+
+        // Additional headers, then the payload hash.
+        for (i, name) in p.additional.iter().enumerate() {
+            if i > 0 {
+                text.push(';');
+            }
+            text.push_str(name);
+        }
+        text.push('\n');
+        text.push_str(p.hashed_payload);
+
+        Ok(Self {
+            text,
+            additional: p.additional,
+        })
+    }
+
+    /// The canonical text (same as `Display`).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The additional header names that were signed (lower-case, sorted; may be empty).
+    pub fn effective_additional_headers(&self) -> &[String] {
+        &self.additional
+    }
+
+    /// SHA-256 of the text.
+    pub(crate) fn hash(&self) -> [u8; 32] {
+        Sha256::digest(self.text.as_bytes()).into()
+    }
+
+    /// Lower-case hex SHA-256 of the text (the last line of the string to sign).
+    pub fn hash_hex(&self) -> String {
+        hex::encode(self.hash())
+    }
+}
+
+impl fmt::Display for CanonicalRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn repeated_headers_joined_and_trimmed() {
+        let mut h = HeaderMap::new();
+        h.append("x-oss-meta-a", HeaderValue::from_static("  one "));
+        h.append("x-oss-meta-a", HeaderValue::from_static("two"));
+        h.append("content-md5", HeaderValue::from_static("abc=="));
+        let cr = CanonicalRequest::new(&Method::GET, None, None, &[], &h, &[], "UNSIGNED-PAYLOAD");
+        assert_eq!(
+            cr.as_str(),
+            "GET\n/\n\ncontent-md5:abc==\nx-oss-meta-a:one,two\n\n\nUNSIGNED-PAYLOAD"
+        );
+    }
+
+    #[test]
+    fn bucket_only_and_duplicate_query_names() {
+        let q = vec![
+            ("b".to_owned(), "2".to_owned()),
+            ("a b".to_owned(), String::new()),
+            ("b".to_owned(), "1".to_owned()),
+        ];
+        let cr = CanonicalRequest::new(
+            &Method::GET,
+            Some("examplebucket"),
+            None,
+            &q,
+            &HeaderMap::new(),
+            &[],
+            "UNSIGNED-PAYLOAD",
+        );
+        assert_eq!(
+            cr.as_str(),
+            "GET\n/examplebucket/\na%20b&b=1&b=2\n\n\nUNSIGNED-PAYLOAD"
+        );
+    }
+
+    #[test]
+    fn key_slashes_kept_verbatim() {
+        let cr = CanonicalRequest::new(
+            &Method::PUT,
+            Some("examplebucket"),
+            Some("/lead//double/"),
+            &[],
+            &HeaderMap::new(),
+            &[],
+            "UNSIGNED-PAYLOAD",
+        );
+        assert!(cr
+            .as_str()
+            .starts_with("PUT\n/examplebucket//lead//double/\n"));
+    }
+
+    #[test]
+    fn non_utf8_value_strict_vs_lossy() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-oss-meta-bin",
+            HeaderValue::from_bytes(b"a\xffb").expect("obs-text is a valid header value"),
+        );
+        let strict = CanonicalRequest::try_new(&Method::PUT, None, None, &[], &h, &[], "X");
+        assert!(
+            matches!(strict, Err(Error::InvalidHeaderValue { ref name }) if name == "x-oss-meta-bin")
+        );
+        let lossy = CanonicalRequest::new(&Method::PUT, None, None, &[], &h, &[], "X");
+        assert!(lossy.as_str().contains("x-oss-meta-bin:a\u{fffd}b\n"));
+    }
+
+    #[test]
+    fn additional_header_needs_non_empty_value() {
+        let mut h = HeaderMap::new();
+        h.insert("abc", HeaderValue::from_static(""));
+        h.insert("def", HeaderValue::from_static("v"));
+        let req = ["abc", "DEF", "def", "content-type", "missing"].map(String::from);
+        assert_eq!(effective_additional_headers(&req, &h), ["def"]);
+    }
+}
