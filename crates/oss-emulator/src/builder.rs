@@ -1,0 +1,186 @@
+//! [`EmulatorBuilder`]: settings for an in-process emulator (and the binary's flags map onto it).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+use tokio::net::TcpListener;
+
+use crate::error::Error;
+use crate::server::Emulator;
+use crate::state::{Config, State};
+use crate::storage::Storage;
+
+/// Bits of the RSA key generated at start when none is given.
+pub const GENERATED_KEY_BITS: usize = 1024;
+
+/// Builds and starts an [`Emulator`]. Every setting has a default; see each method.
+pub struct EmulatorBuilder {
+    listen: SocketAddr,
+    region: String,
+    access_key_id: String,
+    access_key_secret: oss_sign::Secret,
+    sts_token: Option<oss_sign::Secret>,
+    data_dir: Option<PathBuf>,
+    callback_timeout: Duration,
+    strict_callback_urls: bool,
+    rsa_key_pem: Option<String>,
+}
+
+impl fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorBuilder")
+            .field("listen", &self.listen)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &"***")
+            .field("sts_token", &self.sts_token.as_ref().map(|_| "***"))
+            .field("data_dir", &self.data_dir)
+            .field("callback_timeout", &self.callback_timeout)
+            .field("strict_callback_urls", &self.strict_callback_urls)
+            .field("rsa_key_pem", &self.rsa_key_pem.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            region: "cn-hangzhou".into(),
+            access_key_id: "ak".into(),
+            access_key_secret: oss_sign::Secret::new("sk"),
+            sts_token: None,
+            data_dir: None,
+            callback_timeout: Duration::from_secs(5),
+            strict_callback_urls: false,
+            rsa_key_pem: None,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// Address to listen on. Default `127.0.0.1:0` (a free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Region requests must be signed for. Default `cn-hangzhou`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// The one access key pair the emulator accepts. Default `ak` / `sk`.
+    pub fn credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        self.access_key_id = access_key_id.into();
+        self.access_key_secret = oss_sign::Secret::new(secret.into());
+        self
+    }
+
+    /// Require this STS security token on every request. Default: none (a token is then refused).
+    pub fn sts_token(mut self, token: impl Into<String>) -> Self {
+        self.sts_token = Some(oss_sign::Secret::new(token.into()));
+        self
+    }
+
+    /// Store objects on disk under `dir` (kept across restarts). Default: in memory.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// How long a callback server has to answer. Default 5 s (OSS's fixed value).
+    pub fn callback_timeout(mut self, timeout: Duration) -> Self {
+        self.callback_timeout = timeout;
+        self
+    }
+
+    /// `true`: refuse loopback/private callback hosts like OSS (400, EC `0007-00000008`).
+    /// Default `false`: the emulator is local, so it delivers to `127.0.0.1`.
+    pub fn strict_callback_urls(mut self, strict: bool) -> Self {
+        self.strict_callback_urls = strict;
+        self
+    }
+
+    /// Sign callbacks with this RSA private key (PKCS#8 or PKCS#1 PEM). Default: a fresh
+    /// 1024-bit key generated at start.
+    pub fn rsa_key_pem(mut self, pem: impl Into<String>) -> Self {
+        self.rsa_key_pem = Some(pem.into());
+        self
+    }
+
+    /// Binds the listener and starts serving.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an empty key id or region, [`Error::RsaKey`] for an unusable key,
+    /// [`Error::Io`] when the data dir cannot be created, [`Error::Bind`] when the address is taken.
+    pub async fn start(self) -> Result<Emulator, Error> {
+        if self.access_key_id.is_empty() || self.region.is_empty() {
+            return Err(Error::Config(
+                "access key id and region must not be empty".into(),
+            ));
+        }
+        let rsa_key = match &self.rsa_key_pem {
+            Some(pem) => rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+                .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
+                .map_err(|_| Error::RsaKey {
+                    reason: "not a PKCS#8 or PKCS#1 PEM RSA private key".into(),
+                })?,
+            None => tokio::task::spawn_blocking(|| {
+                rsa::RsaPrivateKey::new(&mut rand::thread_rng(), GENERATED_KEY_BITS)
+            })
+            .await
+            .map_err(|e| Error::RsaKey {
+                reason: e.to_string(),
+            })?
+            .map_err(|e| Error::RsaKey {
+                reason: e.to_string(),
+            })?,
+        };
+        let public_key_pem = rsa_key
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| Error::RsaKey {
+                reason: e.to_string(),
+            })?;
+        let storage = match &self.data_dir {
+            Some(dir) => Storage::disk(dir).map_err(|source| Error::Io {
+                path: dir.clone(),
+                source,
+            })?,
+            None => Storage::memory(),
+        };
+        let listener = TcpListener::bind(self.listen)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: self.listen.to_string(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind {
+            addr: self.listen.to_string(),
+            source,
+        })?;
+        let config = Config {
+            region: self.region,
+            access_key_id: self.access_key_id,
+            access_key_secret: self.access_key_secret,
+            sts_token: self.sts_token,
+            callback_timeout: self.callback_timeout,
+            strict_callback_urls: self.strict_callback_urls,
+            max_skew: Duration::from_secs(15 * 60),
+        };
+        let endpoint = format!("http://{addr}");
+        let state = State::new(config, storage, endpoint, rsa_key, public_key_pem);
+        Ok(Emulator::serve(listener, Arc::new(state)).await)
+    }
+}

@@ -1,0 +1,64 @@
+//! A local Alibaba Cloud OSS that verifies V4 signatures and really delivers signed upload
+//! callbacks — for tests, demos and benchmarks.
+//!
+//! - **Authentication**: V4 header signatures, V4 presigned URLs (expiry, `x-oss-expires` ≤
+//!   604 800, signed headers must be present) and V4 POST policies, verified with `oss-sign`'s
+//!   own stages; STS token checked; time from `x-oss-date`, else `Date`; 15-minute skew.
+//!   Failures answer OSS's status, `Code`, `EC` and message (`SignatureDoesNotMatch` carries the
+//!   expected `StringToSign` and `CanonicalRequest`).
+//! - **Operations**: PutObject, GetObject (with `Range`), HeadObject, DeleteObject,
+//!   InitiateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload,
+//!   ListParts (paginated) and PostObject, path-style (`/bucket/key`) or virtual-hosted
+//!   (`Host: bucket.127.0.0.1:PORT`). Buckets are created on first use.
+//! - **Callbacks** on PutObject, PostObject and CompleteMultipartUpload from any one carrier
+//!   (headers, query or form), signed with the emulator's RSA key whose PEM is served at
+//!   `GET /__emulator/pubkey.pem`; 200 with the callback's JSON, or 203 `CallbackFailed`.
+//! - **Storage** in memory (default) or on disk under a data dir (temp file + rename).
+//! - **Admin endpoints** under `/__emulator/` need no signature: `callbacks` (JSON list of
+//!   delivered callbacks), `pubkey.pem`, `requests` (the request log).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = std::fs::read_to_string(concat!(
+//!     env!("CARGO_MANIFEST_DIR"),
+//!     "/../oss-callback/testdata/emulator_test_key.pem"
+//! ))?;
+//! let emu = oss_emulator::Emulator::builder()
+//!     .region("cn-hangzhou")
+//!     .credentials("ak", "sk")
+//!     .rsa_key_pem(key)
+//!     .start()
+//!     .await?;
+//! assert!(emu.endpoint().starts_with("http://127.0.0.1:"));
+//! assert!(emu.public_key_pem().starts_with("-----BEGIN PUBLIC KEY-----"));
+//! assert!(emu.callbacks().is_empty());
+//! emu.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+mod admin;
+mod auth;
+mod body;
+mod builder;
+mod callback;
+pub mod crc64;
+mod error;
+mod ops;
+mod policy;
+mod request;
+mod router;
+mod server;
+mod state;
+mod storage;
+mod xml;
+
+pub use builder::{EmulatorBuilder, GENERATED_KEY_BITS};
+pub use callback::{CallbackOutcome, DeliveredCallback, MAX_CALLBACK_RESPONSE};
+pub use error::{ApiError, Error};
+pub use ops::multipart::MIN_PART_SIZE;
+pub use request::{Operation, RequestLog, RequestRecord};
+pub use server::Emulator;

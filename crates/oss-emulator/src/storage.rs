@@ -1,0 +1,431 @@
+//! Object and multipart-upload storage: in memory, or on disk under the data dir.
+//!
+//! Bodies are written through a [`BlobWriter`] that hashes while it writes (MD5, CRC-64); on disk
+//! it streams to a temporary file that is renamed into place only when the object is committed,
+//! so a crash never leaves a torn object and no body is ever held whole in memory.
+
+mod disk;
+mod memory;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::crc64::Crc64;
+
+/// What is known about a stored object (the sidecar JSON on disk).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ObjectMeta {
+    /// Object key.
+    pub(crate) key: String,
+    /// Size in bytes.
+    pub(crate) size: u64,
+    /// ETag with its quotes, upper-case hex.
+    pub(crate) etag: String,
+    /// CRC-64/ECMA of the content.
+    pub(crate) crc64: u64,
+    /// `Content-Type`.
+    pub(crate) content_type: String,
+    /// Base64 MD5 (`Content-MD5`), for single-request uploads only.
+    pub(crate) content_md5: Option<String>,
+    /// Unix seconds.
+    pub(crate) last_modified: u64,
+    /// Stored response headers (`x-oss-meta-*`, `Cache-Control`, ...), lower-case names.
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+/// A part of a multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PartMeta {
+    /// 1..=10000.
+    pub(crate) part_number: u32,
+    /// ETag with quotes.
+    pub(crate) etag: String,
+    /// Size in bytes.
+    pub(crate) size: u64,
+    /// CRC-64/ECMA of the part.
+    pub(crate) crc64: u64,
+    /// Raw MD5 of the part, hex.
+    pub(crate) md5_hex: String,
+    /// Unix seconds.
+    pub(crate) last_modified: u64,
+}
+
+/// A multipart upload in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct UploadMeta {
+    /// The upload id.
+    pub(crate) upload_id: String,
+    /// Bucket.
+    pub(crate) bucket: String,
+    /// Object key.
+    pub(crate) key: String,
+    /// `Content-Type` given at initiate time.
+    pub(crate) content_type: String,
+    /// Stored headers given at initiate time.
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+/// The current time in Unix seconds.
+pub(crate) fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// ISO 8601 with milliseconds, as OSS writes `LastModified`.
+pub(crate) fn iso8601(unix: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// A temporary file removed on drop unless it was renamed into place.
+#[derive(Debug)]
+pub(crate) struct TempPath(Option<PathBuf>);
+
+impl TempPath {
+    fn path(&self) -> Option<&Path> {
+        self.0.as_deref()
+    }
+    fn keep(mut self) -> Option<PathBuf> {
+        self.0.take()
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Sink {
+    Mem(Vec<u8>),
+    File(tokio::fs::File, TempPath),
+}
+
+/// Writes a body while hashing it; [`BlobWriter::finish`] gives a [`Blob`] to commit.
+#[derive(Debug)]
+pub(crate) struct BlobWriter {
+    sink: Sink,
+    md5: Md5,
+    crc: Crc64,
+    size: u64,
+}
+
+impl BlobWriter {
+    fn new(sink: Sink) -> Self {
+        Self {
+            sink,
+            md5: Md5::new(),
+            crc: Crc64::new(),
+            size: 0,
+        }
+    }
+
+    /// Appends bytes.
+    pub(crate) async fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.md5.update(data);
+        self.crc.update(data);
+        self.size += data.len() as u64;
+        match &mut self.sink {
+            Sink::Mem(v) => v.extend_from_slice(data),
+            Sink::File(f, _) => f.write_all(data).await?,
+        }
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Flushes and returns the finished blob with its hashes.
+    pub(crate) async fn finish(self) -> io::Result<Blob> {
+        let md5: [u8; 16] = self.md5.finalize().into();
+        let data = match self.sink {
+            Sink::Mem(v) => BlobData::Mem(Bytes::from(v)),
+            Sink::File(mut f, p) => {
+                f.flush().await?;
+                f.sync_all().await?;
+                BlobData::File(p)
+            }
+        };
+        Ok(Blob {
+            data,
+            size: self.size,
+            md5,
+            crc64: self.crc.finish(),
+        })
+    }
+}
+
+#[derive(Debug)]
+enum BlobData {
+    Mem(Bytes),
+    File(TempPath),
+}
+
+/// A fully written, not yet committed body.
+#[derive(Debug)]
+pub(crate) struct Blob {
+    data: BlobData,
+    /// Size in bytes.
+    pub(crate) size: u64,
+    /// Raw MD5.
+    pub(crate) md5: [u8; 16],
+    /// CRC-64/ECMA.
+    pub(crate) crc64: u64,
+}
+
+/// A readable object or part body, possibly a byte range of it.
+#[derive(Debug)]
+pub(crate) enum ObjectBody {
+    /// In memory.
+    Bytes(Bytes),
+    /// A file positioned at the range start, with the bytes left to send.
+    File(tokio::fs::File, u64),
+}
+
+impl ObjectBody {
+    /// The next chunk, or `None` at the end.
+    pub(crate) async fn chunk(&mut self) -> io::Result<Option<Bytes>> {
+        match self {
+            ObjectBody::Bytes(b) => {
+                if b.is_empty() {
+                    Ok(None)
+                } else {
+                    Ok(Some(std::mem::take(b)))
+                }
+            }
+            ObjectBody::File(f, left) => {
+                if *left == 0 {
+                    return Ok(None);
+                }
+                let want = (*left).min(256 * 1024) as usize;
+                let mut buf = vec![0u8; want];
+                let n = f.read(&mut buf).await?;
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "object file shorter than its metadata",
+                    ));
+                }
+                buf.truncate(n);
+                *left -= n as u64;
+                Ok(Some(Bytes::from(buf)))
+            }
+        }
+    }
+}
+
+/// Where objects and uploads live.
+#[derive(Debug)]
+pub(crate) enum Storage {
+    /// Lost when the emulator stops.
+    Memory(memory::MemoryStore),
+    /// Under a data dir; survives restarts.
+    Disk(disk::DiskStore),
+}
+
+impl Storage {
+    /// In-memory storage.
+    pub(crate) fn memory() -> Self {
+        Storage::Memory(memory::MemoryStore::default())
+    }
+
+    /// On-disk storage under `root` (created if missing).
+    pub(crate) fn disk(root: &Path) -> io::Result<Self> {
+        Ok(Storage::Disk(disk::DiskStore::open(root)?))
+    }
+
+    /// Starts writing a new body.
+    pub(crate) async fn blob_writer(&self) -> io::Result<BlobWriter> {
+        match self {
+            Storage::Memory(_) => Ok(BlobWriter::new(Sink::Mem(Vec::new()))),
+            Storage::Disk(d) => {
+                let (f, p) = d.temp_file().await?;
+                Ok(BlobWriter::new(Sink::File(f, p)))
+            }
+        }
+    }
+
+    /// Commits `blob` as object `meta.key` in `bucket`, replacing any previous one.
+    pub(crate) async fn put_object(
+        &self,
+        bucket: &str,
+        meta: ObjectMeta,
+        blob: Blob,
+    ) -> io::Result<()> {
+        match (self, blob.data) {
+            (Storage::Memory(m), BlobData::Mem(b)) => {
+                m.put_object(bucket, meta, b);
+                Ok(())
+            }
+            (Storage::Disk(d), BlobData::File(p)) => d.put_object(bucket, &meta, p).await,
+            _ => Err(io::Error::other("blob from another storage")),
+        }
+    }
+
+    /// Metadata of an object, if it exists.
+    pub(crate) async fn head(&self, bucket: &str, key: &str) -> io::Result<Option<ObjectMeta>> {
+        match self {
+            Storage::Memory(m) => Ok(m.head(bucket, key)),
+            Storage::Disk(d) => d.head(bucket, key).await,
+        }
+    }
+
+    /// Opens `len` bytes of an object from `start`.
+    pub(crate) async fn read(
+        &self,
+        bucket: &str,
+        key: &str,
+        start: u64,
+        len: u64,
+    ) -> io::Result<Option<ObjectBody>> {
+        match self {
+            Storage::Memory(m) => Ok(m.read(bucket, key, start, len)),
+            Storage::Disk(d) => d.read(bucket, key, start, len).await,
+        }
+    }
+
+    /// Deletes an object; `false` when there was none.
+    pub(crate) async fn delete(&self, bucket: &str, key: &str) -> io::Result<bool> {
+        match self {
+            Storage::Memory(m) => Ok(m.delete(bucket, key)),
+            Storage::Disk(d) => d.delete(bucket, key).await,
+        }
+    }
+
+    /// Records a new multipart upload.
+    pub(crate) async fn create_upload(&self, meta: &UploadMeta) -> io::Result<()> {
+        match self {
+            Storage::Memory(m) => {
+                m.create_upload(meta.clone());
+                Ok(())
+            }
+            Storage::Disk(d) => d.create_upload(meta).await,
+        }
+    }
+
+    /// The upload, if it is still in progress.
+    pub(crate) async fn upload(&self, upload_id: &str) -> io::Result<Option<UploadMeta>> {
+        match self {
+            Storage::Memory(m) => Ok(m.upload(upload_id)),
+            Storage::Disk(d) => d.upload(upload_id).await,
+        }
+    }
+
+    /// Stores (or replaces) a part.
+    pub(crate) async fn put_part(
+        &self,
+        upload_id: &str,
+        part: PartMeta,
+        blob: Blob,
+    ) -> io::Result<()> {
+        match (self, blob.data) {
+            (Storage::Memory(m), BlobData::Mem(b)) => m.put_part(upload_id, part, b),
+            (Storage::Disk(d), BlobData::File(p)) => d.put_part(upload_id, &part, p).await,
+            _ => Err(io::Error::other("blob from another storage")),
+        }
+    }
+
+    /// All parts of an upload, ascending by part number.
+    pub(crate) async fn parts(&self, upload_id: &str) -> io::Result<Vec<PartMeta>> {
+        match self {
+            Storage::Memory(m) => Ok(m.parts(upload_id)),
+            Storage::Disk(d) => d.parts(upload_id).await,
+        }
+    }
+
+    /// The body of one part.
+    pub(crate) async fn part_body(
+        &self,
+        upload_id: &str,
+        part: &PartMeta,
+    ) -> io::Result<ObjectBody> {
+        match self {
+            Storage::Memory(m) => m.part_body(upload_id, part.part_number),
+            Storage::Disk(d) => d.part_body(upload_id, part).await,
+        }
+    }
+
+    /// Forgets an upload and its parts.
+    pub(crate) async fn remove_upload(&self, upload_id: &str) -> io::Result<()> {
+        match self {
+            Storage::Memory(m) => {
+                m.remove_upload(upload_id);
+                Ok(())
+            }
+            Storage::Disk(d) => d.remove_upload(upload_id).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn roundtrip(s: Storage) {
+        let mut w = s.blob_writer().await.unwrap();
+        w.write(b"hello ").await.unwrap();
+        w.write(b"world").await.unwrap();
+        let blob = w.finish().await.unwrap();
+        assert_eq!(blob.size, 11);
+        let meta = ObjectMeta {
+            key: "a/b c+%//d".into(),
+            size: blob.size,
+            etag: "\"X\"".into(),
+            crc64: blob.crc64,
+            content_type: "text/plain".into(),
+            content_md5: None,
+            last_modified: 1,
+            headers: vec![],
+        };
+        s.put_object("bkt", meta.clone(), blob).await.unwrap();
+        assert_eq!(s.head("bkt", &meta.key).await.unwrap(), Some(meta.clone()));
+        let mut body = s.read("bkt", &meta.key, 6, 5).await.unwrap().unwrap();
+        let mut got = Vec::new();
+        while let Some(c) = body.chunk().await.unwrap() {
+            got.extend_from_slice(&c);
+        }
+        assert_eq!(got, b"world");
+        assert!(s.delete("bkt", &meta.key).await.unwrap());
+        assert_eq!(s.head("bkt", &meta.key).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn memory_roundtrip() {
+        roundtrip(Storage::memory()).await;
+    }
+
+    #[tokio::test]
+    async fn disk_roundtrip_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        roundtrip(Storage::disk(dir.path()).unwrap()).await;
+        let s = Storage::disk(dir.path()).unwrap();
+        let w = s.blob_writer().await.unwrap();
+        drop(w.finish().await.unwrap());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! In-memory storage (the default for tests): everything is lost when the emulator stops.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::sync::{Mutex, MutexGuard};
+
+use bytes::Bytes;
+
+use super::{ObjectBody, ObjectMeta, PartMeta, UploadMeta};
+
+#[derive(Debug)]
+struct Upload {
+    meta: UploadMeta,
+    parts: BTreeMap<u32, (PartMeta, Bytes)>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    objects: HashMap<(String, String), (ObjectMeta, Bytes)>,
+    uploads: HashMap<String, Upload>,
+}
+
+/// Objects and uploads in a map behind a mutex (no await while it is held).
+#[derive(Debug, Default)]
+pub(crate) struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn put_object(&self, bucket: &str, meta: ObjectMeta, body: Bytes) {
+        self.lock()
+            .objects
+            .insert((bucket.to_owned(), meta.key.clone()), (meta, body));
+    }
+
+    pub(crate) fn head(&self, bucket: &str, key: &str) -> Option<ObjectMeta> {
+        self.lock()
+            .objects
+            .get(&(bucket.to_owned(), key.to_owned()))
+            .map(|(m, _)| m.clone())
+    }
+
+    pub(crate) fn read(&self, bucket: &str, key: &str, start: u64, len: u64) -> Option<ObjectBody> {
+        let guard = self.lock();
+        let (_, body) = guard.objects.get(&(bucket.to_owned(), key.to_owned()))?;
+        let start = (start as usize).min(body.len());
+        let end = start.saturating_add(len as usize).min(body.len());
+        Some(ObjectBody::Bytes(body.slice(start..end)))
+    }
+
+    pub(crate) fn delete(&self, bucket: &str, key: &str) -> bool {
+        self.lock()
+            .objects
+            .remove(&(bucket.to_owned(), key.to_owned()))
+            .is_some()
+    }
+
+    pub(crate) fn create_upload(&self, meta: UploadMeta) {
+        self.lock().uploads.insert(
+            meta.upload_id.clone(),
+            Upload {
+                meta,
+                parts: BTreeMap::new(),
+            },
+        );
+    }
+
+    pub(crate) fn upload(&self, id: &str) -> Option<UploadMeta> {
+        self.lock().uploads.get(id).map(|u| u.meta.clone())
+    }
+
+    pub(crate) fn put_part(&self, id: &str, part: PartMeta, body: Bytes) -> io::Result<()> {
+        let mut guard = self.lock();
+        let upload = guard
+            .uploads
+            .get_mut(id)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "upload vanished"))?;
+        upload.parts.insert(part.part_number, (part, body));
+        Ok(())
+    }
+
+    pub(crate) fn parts(&self, id: &str) -> Vec<PartMeta> {
+        self.lock()
+            .uploads
+            .get(id)
+            .map(|u| u.parts.values().map(|(m, _)| m.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn part_body(&self, id: &str, n: u32) -> io::Result<ObjectBody> {
+        self.lock()
+            .uploads
+            .get(id)
+            .and_then(|u| u.parts.get(&n))
+            .map(|(_, b)| ObjectBody::Bytes(b.clone()))
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "part vanished"))
+    }
+
+    pub(crate) fn remove_upload(&self, id: &str) {
+        self.lock().uploads.remove(id);
+    }
+}
