@@ -1,0 +1,640 @@
+//! The client: prepares, signs and sends each attempt, reads every response to the end.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use http::header::{CONTENT_LENGTH, HOST, USER_AGENT};
+use http::{HeaderValue, Method, StatusCode, Uri};
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use oss_sign::{Product, ProvideCredentials, Signer, SigningParams};
+use tracing::Instrument as _;
+
+use crate::body::{self, Activity, LocalBodyError, OutBody};
+use crate::builder::{ClientBuilder, Clock};
+use crate::connect::{self, Connector};
+use crate::endpoint::Endpoint;
+use crate::error::{Error, TimeoutPhase};
+use crate::pool::{Conn, Pool, PoolKey};
+use crate::request::{Auth, Request};
+use crate::response::{Response, ResponseBody, StreamingResponse};
+use crate::retry::{self, Failure, Policy, RetryConfig};
+use crate::wire;
+
+/// An OSS HTTP client: a connection pool, TLS, signing, retries. Cheap to clone (shared state).
+///
+/// Every response body is read to the end (bounded by the maximum size) before
+/// [`Client::send`] returns, and the connection is back in the pool by then. A body over the
+/// maximum is not drained: its connection is discarded and [`Error::BodyTooLarge`] returned.
+///
+/// **Cancel safety.** Dropping a `send` future mid-flight drops its connection (closed, never
+/// pooled half-used). Whether OSS processed the request is then unknown.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) endpoint: Option<Endpoint>,
+    pub(crate) region: Option<String>,
+    pub(crate) product: Product,
+    pub(crate) credentials: Option<Arc<dyn ProvideCredentials>>,
+    pub(crate) signer: Signer,
+    pub(crate) retry: RetryConfig,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) read_timeout: Duration,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) max_response_body: usize,
+    pub(crate) connector: Connector,
+    pub(crate) pool: Arc<Pool>,
+    /// Server time minus local time, in milliseconds, learnt from `RequestTimeTooSkewed`.
+    pub(crate) skew_ms: AtomicI64,
+    pub(crate) clock: Clock,
+}
+
+/// One attempt, ready to go.
+struct Prepared {
+    parts: http::request::Parts,
+    body: OutBody,
+    key: PoolKey,
+    connect_uri: Uri,
+    host: String,
+    signing_time: SystemTime,
+    activity: Activity,
+}
+
+/// A response head with its still unread body, on its connection.
+struct Exchange {
+    head: http::response::Parts,
+    incoming: Incoming,
+    conn: Conn,
+    activity: Activity,
+    signing_time: SystemTime,
+}
+
+impl Client {
+    /// A builder with every default (see [`ClientBuilder`]).
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    pub(crate) fn from_inner(inner: Inner) -> Self {
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The endpoint bucket/key requests go to.
+    pub fn endpoint(&self) -> Option<&Endpoint> {
+        self.inner.endpoint.as_ref()
+    }
+
+    /// The retry settings.
+    pub fn retry_config(&self) -> &RetryConfig {
+        &self.inner.retry
+    }
+
+    /// The clock correction applied to signing times (server minus local, in milliseconds),
+    /// learnt from the `Date` of a `RequestTimeTooSkewed` answer. 0 until then.
+    pub fn clock_skew_ms(&self) -> i64 {
+        self.inner.skew_ms.load(Ordering::Relaxed)
+    }
+
+    /// Sends a request with retries and returns the fully read 2xx response.
+    ///
+    /// # Errors
+    ///
+    /// Any [`Error`]: a non-2xx answer is [`Error::Service`] or [`Error::BadErrorResponse`]; a
+    /// 203 on a callback request is [`Error::CallbackFailed`]; retryable failures that used up
+    /// the attempts are [`Error::Exhausted`].
+    pub async fn send(&self, request: Request) -> Result<Response, Error> {
+        let span = self.request_span(&request);
+        let inner = &self.inner;
+        let req = &request;
+        let policy = policy(req);
+        let fut = retry::run(&inner.retry, policy, move |n| {
+            inner.attempt_buffered(req, n)
+        });
+        self.overall(fut).instrument(span).await
+    }
+
+    /// Sends a request with retries and returns the 2xx response as soon as its head arrived; the
+    /// caller reads the body ([`StreamingResponse`]). Error answers are read and parsed as in
+    /// [`Client::send`]. Retries cover only failures before the head arrived.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::send`]; [`Error::InvalidRequest`] when the request has a response check
+    /// (checks need the whole body).
+    pub async fn send_streaming(&self, request: Request) -> Result<StreamingResponse, Error> {
+        if request.check.is_some() {
+            return Err(Error::invalid(
+                "a response check needs a buffered body; use Client::send",
+            ));
+        }
+        let span = self.request_span(&request);
+        let inner = &self.inner;
+        let req = &request;
+        let policy = policy(req);
+        let fut = retry::run(&inner.retry, policy, move |n| {
+            inner.attempt_streaming(req, n)
+        });
+        self.overall(fut).instrument(span).await
+    }
+
+    async fn overall<T>(&self, fut: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        match self.inner.timeout {
+            Some(limit) => tokio::time::timeout(limit, fut)
+                .await
+                .unwrap_or(Err(Error::Timeout {
+                    phase: TimeoutPhase::Overall,
+                })),
+            None => fut.await,
+        }
+    }
+
+    fn request_span(&self, req: &Request) -> tracing::Span {
+        let host = match (&req.uri, &self.inner.endpoint) {
+            (Some(uri), _) => uri.host().unwrap_or_default().to_owned(),
+            (None, Some(e)) => e.host().to_owned(),
+            (None, None) => String::new(),
+        };
+        tracing::debug_span!(
+            "oss_request",
+            method = %req.method,
+            host = %host,
+            bucket = req.bucket.as_deref().unwrap_or(""),
+            key = req.key.as_deref().unwrap_or(""),
+            callback = req.carries_callback(),
+        )
+    }
+}
+
+fn policy(req: &Request) -> Policy {
+    Policy {
+        replayable: req.body.is_replayable(),
+        carries_callback: req.carries_callback(),
+    }
+}
+
+impl Inner {
+    async fn attempt_buffered(&self, req: &Request, n: u32) -> Result<Response, Failure> {
+        let span = attempt_span(n);
+        let started = Instant::now();
+        let result = async {
+            let ex = self.exchange(req).await?;
+            let status = ex.head.status;
+            tracing::Span::current().record("status", status.as_u16());
+            let body = self
+                .read_to_end(ex.incoming, &ex.head, &ex.activity)
+                .await?;
+            ex.conn.release().await;
+            self.classify(req, ex.head, body, ex.signing_time)
+        }
+        .instrument(span.clone())
+        .await;
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        result
+    }
+
+    async fn attempt_streaming(&self, req: &Request, n: u32) -> Result<StreamingResponse, Failure> {
+        let span = attempt_span(n);
+        let started = Instant::now();
+        let result = async {
+            let ex = self.exchange(req).await?;
+            let status = ex.head.status;
+            tracing::Span::current().record("status", status.as_u16());
+            let callback_failed =
+                status == StatusCode::NON_AUTHORITATIVE_INFORMATION && req.carries_callback();
+            if status.is_success() && !callback_failed {
+                return Ok(StreamingResponse {
+                    status,
+                    headers: ex.head.headers,
+                    body: ResponseBody::new(ex.incoming, ex.conn),
+                });
+            }
+            let body = self
+                .read_to_end(ex.incoming, &ex.head, &ex.activity)
+                .await?;
+            ex.conn.release().await;
+            match self.classify(req, ex.head, body, ex.signing_time) {
+                Err(f) => Err(f),
+                // Unreachable by the branch above; keep the types honest without a panic.
+                Ok(_) => Err(Failure::late(Error::invalid(
+                    "unexpected success while streaming",
+                ))),
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        result
+    }
+
+    /// Prepares, connects (or reuses), sends, and waits for the response head.
+    async fn exchange(&self, req: &Request) -> Result<Exchange, Failure> {
+        let prepared = self.prepare(req).await.map_err(Failure::early)?;
+        let mut conn = match self.pool.checkout(&prepared.key) {
+            Some(conn) => conn,
+            None => self
+                .connect(&prepared.connect_uri, &prepared.host, prepared.key.clone())
+                .await
+                .map_err(Failure::early)?,
+        };
+        tracing::Span::current().record("conn", conn.id());
+        tracing::Span::current().record("reused", conn.reused());
+        conn.counter().reset();
+        let Prepared {
+            parts,
+            body,
+            activity,
+            signing_time,
+            ..
+        } = prepared;
+        let request = http::Request::from_parts(parts, body);
+        let sent = {
+            let fut = conn.sender().send_request(request);
+            wait_active(fut, &activity, self.read_timeout).await
+        };
+        let started = conn.counter().get() > 0;
+        let response = match sent {
+            None => {
+                return Err(Failure {
+                    error: Error::Timeout {
+                        phase: TimeoutPhase::Read,
+                    },
+                    response_started: started,
+                })
+            }
+            Some(Err(e)) => return Err(hyper_failure(e, started)),
+            Some(Ok(response)) => response,
+        };
+        activity.touch();
+        let (head, incoming) = response.into_parts();
+        Ok(Exchange {
+            head,
+            incoming,
+            conn,
+            activity,
+            signing_time,
+        })
+    }
+
+    async fn connect(&self, uri: &Uri, host: &str, key: PoolKey) -> Result<Conn, Error> {
+        let mut connector = self.connector.clone();
+        let dial = async {
+            futures_util::future::poll_fn(|cx| {
+                tower_service::Service::poll_ready(&mut connector, cx)
+            })
+            .await?;
+            tower_service::Service::call(&mut connector, uri.clone()).await
+        };
+        let stream = match tokio::time::timeout(self.connect_timeout, dial).await {
+            Err(_) => {
+                return Err(Error::Timeout {
+                    phase: TimeoutPhase::Connect,
+                })
+            }
+            Ok(Err(source)) => {
+                return Err(Error::Connect {
+                    host: host.to_owned(),
+                    source,
+                })
+            }
+            Ok(Ok(stream)) => stream,
+        };
+        let counter = connect::counter_of(&stream);
+        let (mut sender, connection) = hyper::client::conn::http1::Builder::new()
+            .handshake::<_, OutBody>(stream)
+            .await
+            .map_err(|e| Error::Connect {
+                host: host.to_owned(),
+                source: Box::new(e),
+            })?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+        sender.ready().await.map_err(|e| Error::Connect {
+            host: host.to_owned(),
+            source: Box::new(e),
+        })?;
+        let conn = self.pool.opened(key, sender, counter);
+        tracing::debug!(conn = conn.id(), host, "opened connection");
+        Ok(conn)
+    }
+
+    /// Builds the request of one attempt: URI, headers, signature (fresh time), body.
+    async fn prepare(&self, req: &Request) -> Result<Prepared, Error> {
+        let uri = match &req.uri {
+            Some(uri) if req.query.is_empty() && req.bucket.is_none() && req.key.is_none() => {
+                uri.clone()
+            }
+            Some(_) => {
+                return Err(Error::invalid(
+                    "a presigned request takes its bucket, key and query from its URI",
+                ))
+            }
+            None => self
+                .endpoint
+                .as_ref()
+                .ok_or_else(|| Error::config("no endpoint configured"))?
+                .uri(req.bucket.as_deref(), req.key.as_deref(), &req.query)?,
+        };
+        let scheme = uri.scheme_str().unwrap_or("https").to_owned();
+        let authority = uri
+            .authority()
+            .ok_or_else(|| Error::invalid("request URI has no host"))?
+            .clone();
+        let port = authority
+            .port_u16()
+            .unwrap_or(if scheme == "http" { 80 } else { 443 });
+        let key = format!("{scheme}://{}:{port}", authority.host());
+        let connect_uri: Uri = format!("{scheme}://{authority}/")
+            .parse()
+            .map_err(|e| Error::invalid(format!("bad URI: {e}")))?;
+
+        let mut headers = req.headers.clone();
+        let host_value = HeaderValue::from_str(authority.as_str())
+            .map_err(|_| Error::invalid("host is not a valid header value"))?;
+        headers.insert(HOST, host_value);
+        if !headers.contains_key(USER_AGENT) {
+            headers.insert(USER_AGENT, self.user_agent.clone());
+        }
+        if let Some(len) = req.body.len() {
+            if len > 0 || matches!(req.method, Method::PUT | Method::POST) {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+            }
+        }
+
+        let (mut parts, ()) = http::Request::builder()
+            .method(req.method.clone())
+            .uri(uri.clone())
+            .body(())
+            .map_err(|e| Error::invalid(format!("bad request: {e}")))?
+            .into_parts();
+        parts.headers = headers;
+
+        let signing_time = self.signing_time();
+        if req.auth == Auth::Sign {
+            self.sign(&mut parts, req, signing_time)?;
+        }
+        for name in ["authorization", "x-oss-security-token"] {
+            if let Some(v) = parts.headers.get_mut(name) {
+                v.set_sensitive(true);
+            }
+        }
+        // HTTP/1.1 origin form on the wire.
+        parts.uri = match uri.path_and_query() {
+            Some(pq) => Uri::from(pq.clone()),
+            None => Uri::from_static("/"),
+        };
+
+        let activity = Activity::new();
+        let body = body::open(&req.body, req.progress.clone(), activity.clone())
+            .await?
+            .ok_or_else(|| {
+                Error::invalid("the stream body was already consumed by an earlier attempt")
+            })?;
+        Ok(Prepared {
+            parts,
+            body,
+            key,
+            connect_uri,
+            host: authority.to_string(),
+            signing_time,
+            activity,
+        })
+    }
+
+    fn sign(
+        &self,
+        parts: &mut http::request::Parts,
+        req: &Request,
+        time: SystemTime,
+    ) -> Result<(), Error> {
+        let provider = self
+            .credentials
+            .as_ref()
+            .ok_or_else(|| Error::config("a signed request needs a credentials provider"))?;
+        let region = self
+            .region
+            .as_deref()
+            .ok_or_else(|| Error::config("a signed request needs a region"))?;
+        let credentials = provider
+            .provide_credentials()
+            .map_err(|e| Error::Credentials(Box::new(e)))?;
+        let mut params = SigningParams::builder(region)
+            .product(self.product)
+            .time(time)
+            .additional_headers(req.additional_signed_headers.iter().cloned());
+        if let Some(bucket) = &req.bucket {
+            params = params.bucket(bucket.clone());
+        }
+        if let Some(key) = &req.key {
+            params = params.key(key.clone());
+        }
+        let params = params.build().map_err(|e| Error::Sign(Box::new(e)))?;
+        self.signer
+            .sign_headers(parts, &credentials, &params)
+            .map_err(|e| Error::Sign(Box::new(e)))
+    }
+
+    fn signing_time(&self) -> SystemTime {
+        let skew = self.skew_ms.load(Ordering::Relaxed);
+        let now = (self.clock)();
+        let delta = Duration::from_millis(skew.unsigned_abs());
+        if skew >= 0 {
+            now.checked_add(delta).unwrap_or(now)
+        } else {
+            now.checked_sub(delta).unwrap_or(now)
+        }
+    }
+
+    /// Reads the whole body, bounded by the maximum; on error the connection is dropped.
+    async fn read_to_end(
+        &self,
+        mut incoming: Incoming,
+        head: &http::response::Parts,
+        activity: &Activity,
+    ) -> Result<Bytes, Failure> {
+        let limit = self.max_response_body;
+        let too_large = || {
+            Failure::late(Error::BodyTooLarge {
+                status: head.status,
+                limit,
+            })
+        };
+        let declared = head
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit as u64) {
+            return Err(too_large());
+        }
+        let mut first: Option<Bytes> = None;
+        let mut rest = BytesMut::new();
+        loop {
+            let frame = match wait_active(incoming.frame(), activity, self.read_timeout).await {
+                None => {
+                    return Err(Failure::late(Error::Timeout {
+                        phase: TimeoutPhase::Read,
+                    }))
+                }
+                Some(None) => break,
+                Some(Some(Err(e))) => {
+                    return Err(Failure::late(Error::Connection {
+                        response_started: true,
+                        source: Box::new(e),
+                    }))
+                }
+                Some(Some(Ok(frame))) => frame,
+            };
+            activity.touch();
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            let so_far = first.as_ref().map_or(0, Bytes::len) + rest.len();
+            if so_far + data.len() > limit {
+                return Err(too_large());
+            }
+            match &first {
+                None if rest.is_empty() => first = Some(data),
+                _ => {
+                    if let Some(f) = first.take() {
+                        rest.extend_from_slice(&f);
+                    }
+                    rest.extend_from_slice(&data);
+                }
+            }
+        }
+        Ok(match first {
+            Some(f) if rest.is_empty() => f,
+            _ => rest.freeze(),
+        })
+    }
+
+    /// Turns a fully read response into the attempt's outcome.
+    fn classify(
+        &self,
+        req: &Request,
+        head: http::response::Parts,
+        body: Bytes,
+        signing_time: SystemTime,
+    ) -> Result<Response, Failure> {
+        let status = head.status;
+        if status == StatusCode::NON_AUTHORITATIVE_INFORMATION && req.carries_callback() {
+            return Err(Failure::late(wire::callback_failed(
+                status,
+                &head.headers,
+                &body,
+            )));
+        }
+        if status.is_success() {
+            let response = Response::new(status, head.headers, body);
+            if let Some(check) = &req.check {
+                check(&response).map_err(Failure::late)?;
+            }
+            return Ok(response);
+        }
+        let error = wire::service_error(status, &head.headers, &body);
+        if let Error::Service(e) = &error {
+            if e.code == "RequestTimeTooSkewed" {
+                self.learn_skew(&head.headers, signing_time);
+            }
+        }
+        Err(Failure::late(error))
+    }
+
+    fn learn_skew(&self, headers: &http::HeaderMap, signing_time: SystemTime) {
+        let Some(server) = headers
+            .get(http::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+        else {
+            return;
+        };
+        let ms = match server.duration_since(signing_time) {
+            Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
+            Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
+        };
+        let previous = self.skew_ms.load(Ordering::Relaxed);
+        let total = previous.saturating_add(ms);
+        self.skew_ms.store(total, Ordering::Relaxed);
+        tracing::info!(
+            skew_ms = total,
+            "corrected the signing clock from the server's Date"
+        );
+    }
+}
+
+fn attempt_span(n: u32) -> tracing::Span {
+    tracing::debug_span!(
+        "attempt",
+        attempt = n,
+        status = tracing::field::Empty,
+        conn = tracing::field::Empty,
+        reused = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    )
+}
+
+/// Awaits `fut` while the attempt makes progress: fails (`None`) once nothing moved for `limit`.
+async fn wait_active<F: Future>(fut: F, activity: &Activity, limit: Duration) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        let remaining = limit.saturating_sub(activity.idle_for());
+        if remaining.is_zero() {
+            return None;
+        }
+        if let Ok(out) = tokio::time::timeout(remaining, fut.as_mut()).await {
+            return Some(out);
+        }
+    }
+}
+
+/// Maps a hyper send error: a local body failure, or a connection failure.
+fn hyper_failure(e: hyper::Error, response_started: bool) -> Failure {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = source {
+        if let Some(local) = err.downcast_ref::<LocalBodyError>() {
+            return Failure {
+                error: Error::RequestBody {
+                    source: std::io::Error::new(local.0.kind(), local.0.to_string()),
+                },
+                response_started,
+            };
+        }
+        source = err.source();
+    }
+    Failure {
+        error: Error::Connection {
+            response_started,
+            source: Box::new(e),
+        },
+        response_started,
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint)
+            .field("region", &self.inner.region)
+            .field("product", &self.inner.product)
+            .field("credentials", &self.inner.credentials)
+            .field("retry", &self.inner.retry)
+            .field("connect_timeout", &self.inner.connect_timeout)
+            .field("read_timeout", &self.inner.read_timeout)
+            .field("timeout", &self.inner.timeout)
+            .field("max_response_body", &self.inner.max_response_body)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,355 @@
+//! The crate's one error type and its retry classification.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use http::{HeaderMap, StatusCode};
+
+/// A boxed error cause (hyper, rustls, the OS).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong while sending a request to OSS.
+///
+/// Each variant's documentation says whether [`Error::is_retryable`] is true for it. The retry loop
+/// additionally refuses to retry a request whose body cannot be replayed, and a request that
+/// carries an upload callback once any byte of a response has arrived (see [`crate::Request`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// OSS answered with a non-2xx status and a parsable error (XML body, `x-oss-err` header or
+    /// JSON body).
+    ///
+    /// Retried when the status is 5xx, 401, 408 or 429, or the code is `RequestTimeTooSkewed` or
+    /// `BadRequest`; never for other 4xx.
+    #[error("OSS returned HTTP {} {}", .0.status.as_u16(), .0.code)]
+    Service(Box<ServiceError>),
+
+    /// OSS answered with a non-2xx status whose error body could not be parsed.
+    ///
+    /// Retried by the same status rule as [`Error::Service`].
+    #[error("OSS returned HTTP {} with an unparsable error body: {snippet:?}", .status.as_u16())]
+    BadErrorResponse {
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// `x-oss-request-id` response header, when present.
+        request_id: Option<String>,
+        /// At most 256 bytes of the body (lossy UTF-8).
+        snippet: String,
+    },
+
+    /// HTTP 203 `CallbackFailed` on a request that carried an upload callback: **the object was
+    /// stored**, only the callback to the application server failed.
+    ///
+    /// Never retried (a retry would store the object again and fire the callback again).
+    #[error("upload callback failed (HTTP 203); the object was stored")]
+    CallbackFailed(Box<CallbackFailed>),
+
+    /// The TCP connection or the TLS handshake failed. Retried.
+    #[error("could not connect to {host}")]
+    Connect {
+        /// `host:port` that was dialled.
+        host: String,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A timeout elapsed. Retried, except [`TimeoutPhase::Overall`].
+    #[error("timed out ({phase})")]
+    Timeout {
+        /// What was being waited for.
+        phase: TimeoutPhase,
+    },
+
+    /// The connection failed while the request was sent or the response was read (reset, closed,
+    /// malformed HTTP). Retried.
+    #[error("connection failed ({})", if *.response_started { "after the response started" } else { "before any response byte" })]
+    Connection {
+        /// Whether any byte of a response had arrived on the connection for this request.
+        response_started: bool,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The request body could not be read from its source (a local file, a caller stream). Not
+    /// retried.
+    #[error("could not read the request body")]
+    RequestBody {
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The response body is larger than the configured maximum. The connection was discarded (the
+    /// rest of the body is not read). Not retried.
+    #[error("response body exceeds the {limit}-byte limit")]
+    BodyTooLarge {
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// The configured maximum, in bytes.
+        limit: usize,
+    },
+
+    /// The credentials provider failed. Retried (a provider may fetch temporary credentials).
+    #[error("could not obtain credentials")]
+    Credentials(#[source] Box<oss_sign::Error>),
+
+    /// Signing the request failed. Not retried.
+    #[error("could not sign the request")]
+    Sign(#[source] Box<oss_sign::Error>),
+
+    /// A request's response check (for example the CRC-64 comparison) rejected a 2xx response.
+    /// Retried when `retryable` is true.
+    #[error("response check failed: {reason}")]
+    CheckFailed {
+        /// Why the response was rejected.
+        reason: String,
+        /// Whether the request should be sent again.
+        retryable: bool,
+    },
+
+    /// The request cannot be built (bad bucket name, header value, URI). Not retried.
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The client configuration is invalid (bad endpoint, certificate, missing region or
+    /// credentials for a signed request). Not retried.
+    #[error("invalid configuration: {reason}")]
+    Config {
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// Every allowed attempt failed with a retryable error; `last` is the final one. Not retried
+    /// again.
+    #[error("request failed after {attempts} attempts")]
+    Exhausted {
+        /// Attempts made (the first try included).
+        attempts: u32,
+        /// The error of the last attempt.
+        #[source]
+        last: Box<Error>,
+    },
+}
+
+impl Error {
+    /// Whether sending the same request again may succeed.
+    ///
+    /// This is the one place that gives HTTP statuses and OSS codes their retry meaning (protocol
+    /// §6.2): 5xx, 401, 408, 429, `RequestTimeTooSkewed`, `BadRequest`, connection-level failures
+    /// and retryable response-check failures. 203 `CallbackFailed` and other 4xx are final.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Service(e) => status_is_retryable(e.status) || code_is_retryable(&e.code),
+            Error::BadErrorResponse { status, .. } => status_is_retryable(*status),
+            Error::CallbackFailed(_) => false,
+            Error::Connect { .. } => true,
+            Error::Timeout { phase } => !matches!(phase, TimeoutPhase::Overall),
+            Error::Connection { .. } => true,
+            Error::RequestBody { .. } => false,
+            Error::BodyTooLarge { .. } => false,
+            Error::Credentials(_) => true,
+            Error::Sign(_) => false,
+            Error::CheckFailed { retryable, .. } => *retryable,
+            Error::InvalidRequest { .. } => false,
+            Error::Config { .. } => false,
+            Error::Exhausted { .. } => false,
+        }
+    }
+
+    /// Builds the error a response check returns to reject a response.
+    pub fn check_failed(reason: impl Into<String>, retryable: bool) -> Self {
+        Error::CheckFailed {
+            reason: reason.into(),
+            retryable,
+        }
+    }
+
+    /// The error itself, or for [`Error::Exhausted`] the last attempt's error.
+    pub fn last(&self) -> &Error {
+        match self {
+            Error::Exhausted { last, .. } => last.last(),
+            other => other,
+        }
+    }
+
+    /// The parsed OSS error, looking through [`Error::Exhausted`].
+    pub fn service(&self) -> Option<&ServiceError> {
+        match self.last() {
+            Error::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the response that caused this error, if one arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self.last() {
+            Error::Service(e) => Some(e.status),
+            Error::BadErrorResponse { status, .. } => Some(*status),
+            Error::CallbackFailed(e) => Some(e.status),
+            Error::BodyTooLarge { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        Error::InvalidRequest {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn config(reason: impl Into<String>) -> Self {
+        Error::Config {
+            reason: reason.into(),
+        }
+    }
+}
+
+fn status_is_retryable(status: StatusCode) -> bool {
+    status.is_server_error()
+        || status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+fn code_is_retryable(code: &str) -> bool {
+    matches!(code, "RequestTimeTooSkewed" | "BadRequest")
+}
+
+/// What a [`Error::Timeout`] was waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// Opening the TCP connection and finishing the TLS handshake.
+    Connect,
+    /// Progress while sending the request or reading the response (no byte moved for the read
+    /// timeout).
+    Read,
+    /// The whole call, retries included.
+    Overall,
+}
+
+impl fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutPhase::Connect => "connect",
+            TimeoutPhase::Read => "read",
+            TimeoutPhase::Overall => "overall",
+        })
+    }
+}
+
+/// An error response from OSS (protocol §6.1).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServiceError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `Code`, e.g. `NoSuchBucket`; empty when the response carried no error document.
+    pub code: String,
+    /// `Message`.
+    pub message: String,
+    /// `RequestId`, else the `x-oss-request-id` header.
+    pub request_id: Option<String>,
+    /// `EC`, else the `x-oss-ec` header.
+    pub ec: Option<String>,
+    /// `HostId`.
+    pub host_id: Option<String>,
+    /// Every leaf element of the error document by name (`Code`, `Message`, `StringToSign`, ...).
+    pub fields: BTreeMap<String, String>,
+    /// The response headers.
+    pub headers: HeaderMap,
+}
+
+impl ServiceError {
+    /// A leaf element of the error document by its element name.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(String::as_str)
+    }
+}
+
+/// A 203 `CallbackFailed` answer to an upload that carried a callback (protocol §4.6): the object
+/// **is stored**, the callback to the application server failed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CallbackFailed {
+    /// HTTP status (203).
+    pub status: StatusCode,
+    /// `Code` (normally `CallbackFailed`).
+    pub code: String,
+    /// `Message`, e.g. `Error status : 301.`
+    pub message: String,
+    /// `RequestId`, else the `x-oss-request-id` header.
+    pub request_id: Option<String>,
+    /// `EC`, else the `x-oss-ec` header (e.g. `0007-00000203`).
+    pub ec: Option<String>,
+    /// `ETag` header of the stored object.
+    pub etag: Option<String>,
+    /// `x-oss-hash-crc64ecma` header of the stored object (decimal).
+    pub crc64: Option<String>,
+    /// `x-oss-version-id` header of the stored object.
+    pub version_id: Option<String>,
+    /// Every leaf element of the error document by name.
+    pub fields: BTreeMap<String, String>,
+    /// The response headers.
+    pub headers: HeaderMap,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(status: u16, code: &str) -> Error {
+        Error::Service(Box::new(ServiceError {
+            status: StatusCode::from_u16(status).unwrap(),
+            code: code.into(),
+            message: String::new(),
+            request_id: None,
+            ec: None,
+            host_id: None,
+            fields: BTreeMap::new(),
+            headers: HeaderMap::new(),
+        }))
+    }
+
+    #[test]
+    fn classification_follows_the_spec() {
+        for s in [500, 502, 503, 504, 401, 408, 429] {
+            assert!(service(s, "X").is_retryable(), "{s}");
+        }
+        for s in [400, 403, 404, 409, 412] {
+            assert!(!service(s, "X").is_retryable(), "{s}");
+        }
+        assert!(service(403, "RequestTimeTooSkewed").is_retryable());
+        assert!(service(400, "BadRequest").is_retryable());
+        assert!(!service(403, "SignatureDoesNotMatch").is_retryable());
+        assert!(Error::check_failed("crc", true).is_retryable());
+        assert!(!Error::check_failed("crc", false).is_retryable());
+        assert!(!Error::Timeout {
+            phase: TimeoutPhase::Overall
+        }
+        .is_retryable());
+        assert!(Error::Timeout {
+            phase: TimeoutPhase::Read
+        }
+        .is_retryable());
+        let exhausted = Error::Exhausted {
+            attempts: 3,
+            last: Box::new(service(503, "ServiceUnavailable")),
+        };
+        assert!(!exhausted.is_retryable());
+        assert_eq!(exhausted.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(exhausted.service().unwrap().code, "ServiceUnavailable");
+    }
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn assert_traits<T: Send + Sync + 'static>() {}
+        assert_traits::<Error>();
+        assert!(std::mem::size_of::<Error>() <= 64);
+    }
+}

@@ -1,0 +1,174 @@
+//! What the client hands back: a fully read response, or a streaming one.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use http_body::{Frame, SizeHint};
+use hyper::body::Incoming;
+
+use crate::error::Error;
+use crate::pool::Conn;
+
+/// A successful (2xx) response whose body has been read to the end; its connection is already
+/// back in the pool, so dropping it costs nothing.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Response {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The whole body (for an upload with a callback: the application server's answer).
+    pub body: Bytes,
+}
+
+impl Response {
+    /// A response from parts (for tests and mock transports).
+    pub fn new(status: StatusCode, headers: HeaderMap, body: Bytes) -> Self {
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A header value as text, if present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `x-oss-request-id` header.
+    pub fn request_id(&self) -> Option<&str> {
+        self.header("x-oss-request-id")
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &format_args!("{} bytes", self.body.len()))
+            .finish()
+    }
+}
+
+/// A successful (2xx) response whose body the caller reads incrementally (GetObject).
+///
+/// This is the one path where the caller owns the body. Reading it to the end returns the
+/// connection to the pool; dropping it earlier **discards the connection** (it is closed, never
+/// left half-read in the pool), so nothing leaks either way.
+#[non_exhaustive]
+pub struct StreamingResponse {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: ResponseBody,
+}
+
+impl fmt::Debug for StreamingResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamingResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The body of a [`StreamingResponse`]: an [`http_body::Body`] of `Bytes`.
+pub struct ResponseBody {
+    incoming: Incoming,
+    conn: Option<Conn>,
+    done: bool,
+}
+
+impl ResponseBody {
+    pub(crate) fn new(incoming: Incoming, conn: Conn) -> Self {
+        Self {
+            incoming,
+            conn: Some(conn),
+            done: false,
+        }
+    }
+
+    /// The next chunk of data, or `None` at the end.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Connection`] when the connection fails mid-body.
+    pub async fn chunk(&mut self) -> Option<Result<Bytes, Error>> {
+        loop {
+            match http_body_util::BodyExt::frame(self).await? {
+                Ok(frame) => match frame.into_data() {
+                    Ok(data) => return Some(Ok(data)),
+                    Err(_trailers) => continue,
+                },
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        self.done = true;
+        if let Some(conn) = self.conn.take() {
+            conn.release_when_ready();
+        }
+    }
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let polled = Pin::new(&mut self.incoming).poll_frame(cx);
+        match polled {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => {
+                self.finish();
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(Ok(frame))) => {
+                if self.incoming.is_end_stream() {
+                    self.finish();
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                self.done = true;
+                self.conn = None;
+                Poll::Ready(Some(Err(Error::Connection {
+                    response_started: true,
+                    source: Box::new(e),
+                })))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done || self.incoming.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.incoming.size_hint()
+    }
+}
+
+impl fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseBody")
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,415 @@
+//! Retry and error scenarios against a wiremock server.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use http::{HeaderName, HeaderValue, Method, StatusCode};
+use oss_sign::{Credentials, StaticCredentialsProvider};
+use oss_transport::{Addressing, Client, Endpoint, Error, Request, RetryConfig};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn client(server: &MockServer) -> Client {
+    Client::builder()
+        .with_endpoint(
+            Endpoint::custom(&server.uri())
+                .unwrap()
+                .with_addressing(Addressing::PathStyle),
+        )
+        .with_region("cn-hangzhou")
+        .with_credentials_provider(StaticCredentialsProvider::new(Credentials::new("ak", "sk")))
+        .with_retry(RetryConfig::default().with_base_delay(Duration::ZERO))
+        .build()
+        .unwrap()
+}
+
+fn put(key: &str) -> Request {
+    Request::new(Method::PUT)
+        .with_bucket("bucket")
+        .with_key(key)
+        .with_body("hello")
+}
+
+fn with_callback(req: Request) -> Request {
+    req.with_header(
+        HeaderName::from_static("x-oss-callback"),
+        HeaderValue::from_static("eyJjYWxsYmFja1VybCI6Imh0dHA6Ly9leGFtcGxlLmNvbSJ9"),
+    )
+}
+
+fn error_xml(code: &str, message: &str, ec: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>{code}</Code>\n  <Message>{message}</Message>\n  <RequestId>5C3D9175B6FC201293AD****</RequestId>\n  <HostId>bucket.oss-cn-hangzhou.aliyuncs.com</HostId>\n  <EC>{ec}</EC>\n  <RecommendDoc>https://api.aliyun.com/troubleshoot?q={ec}</RecommendDoc>\n</Error>"
+    )
+}
+
+async fn hits(server: &MockServer) -> usize {
+    server.received_requests().await.map_or(0, |r| r.len())
+}
+
+#[tokio::test]
+async fn two_500s_then_200_succeeds_on_the_third_attempt() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/bucket/k"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(error_xml(
+            "InternalError",
+            "boom",
+            "0000-1",
+        )))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/bucket/k"))
+        .respond_with(ResponseTemplate::new(200).insert_header("x-oss-request-id", "ok-1"))
+        .mount(&server)
+        .await;
+    let resp = client(&server).send(put("k")).await.unwrap();
+    assert_eq!(resp.status, StatusCode::OK);
+    assert_eq!(resp.request_id(), Some("ok-1"));
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 3);
+    for r in &received {
+        assert_eq!(&r.body[..], b"hello", "every attempt resends the body");
+        assert!(
+            r.headers.get("authorization").is_some(),
+            "every attempt is signed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn three_503s_exhaust_the_attempts() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(503).set_body_string(error_xml(
+            "ServiceUnavailable",
+            "busy",
+            "0000-2",
+        )))
+        .mount(&server)
+        .await;
+    let err = client(&server).send(put("k")).await.unwrap_err();
+    match &err {
+        Error::Exhausted { attempts, last } => {
+            assert_eq!(*attempts, 3);
+            assert_eq!(last.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+        }
+        other => panic!("expected Exhausted, got {other:?}"),
+    }
+    assert_eq!(err.service().unwrap().code, "ServiceUnavailable");
+    assert!(!err.is_retryable());
+    assert_eq!(hits(&server).await, 3);
+}
+
+#[tokio::test]
+async fn signature_mismatch_is_final_and_parsed() {
+    let server = MockServer::start().await;
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><RequestId>RID403</RequestId><HostId>bucket.oss-cn-hangzhou.aliyuncs.com</HostId><OSSAccessKeyId>ak</OSSAccessKeyId><StringToSign>OSS4-HMAC-SHA256\n20231216T162057Z</StringToSign><EC>0002-00000040</EC></Error>";
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("content-type", "application/xml")
+                .set_body_string(body),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server).send(put("k")).await.unwrap_err();
+    let Error::Service(e) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(e.status, StatusCode::FORBIDDEN);
+    assert_eq!(e.code, "SignatureDoesNotMatch");
+    assert_eq!(e.request_id.as_deref(), Some("RID403"));
+    assert_eq!(e.ec.as_deref(), Some("0002-00000040"));
+    assert_eq!(
+        e.host_id.as_deref(),
+        Some("bucket.oss-cn-hangzhou.aliyuncs.com")
+    );
+    assert_eq!(e.field("OSSAccessKeyId"), Some("ak"));
+    assert_eq!(
+        e.field("StringToSign"),
+        Some("OSS4-HMAC-SHA256\n20231216T162057Z")
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(hits(&server).await, 1);
+}
+
+#[tokio::test]
+async fn callback_failed_203_is_typed_and_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(203)
+                .insert_header("etag", "\"D41D8CD98F00B204E9800998ECF8427E\"")
+                .insert_header("x-oss-hash-crc64ecma", "8707180448768400016")
+                .insert_header("x-oss-version-id", "v-1")
+                .insert_header("x-oss-request-id", "RID203")
+                .set_body_string(error_xml(
+                    "CallbackFailed",
+                    "Error status : 301.",
+                    "0007-00000203",
+                )),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .send(with_callback(put("k")))
+        .await
+        .unwrap_err();
+    let Error::CallbackFailed(cb) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(cb.status, StatusCode::NON_AUTHORITATIVE_INFORMATION);
+    assert_eq!(cb.code, "CallbackFailed");
+    assert_eq!(cb.message, "Error status : 301.");
+    assert_eq!(cb.ec.as_deref(), Some("0007-00000203"));
+    assert_eq!(cb.request_id.as_deref(), Some("5C3D9175B6FC201293AD****"));
+    assert_eq!(
+        cb.etag.as_deref(),
+        Some("\"D41D8CD98F00B204E9800998ECF8427E\"")
+    );
+    assert_eq!(cb.crc64.as_deref(), Some("8707180448768400016"));
+    assert_eq!(cb.version_id.as_deref(), Some("v-1"));
+    assert!(!err.is_retryable());
+    assert_eq!(hits(&server).await, 1);
+
+    // Without a callback, 203 is an ordinary success.
+    let resp = client(&server).send(put("k")).await.unwrap();
+    assert_eq!(resp.status, StatusCode::NON_AUTHORITATIVE_INFORMATION);
+}
+
+#[tokio::test]
+async fn callback_request_is_not_retried_after_a_response_arrived() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(error_xml(
+            "InternalError",
+            "x",
+            "0000-1",
+        )))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .send(with_callback(put("k")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Service(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR),
+        "{err:?}"
+    );
+    assert_eq!(hits(&server).await, 1);
+}
+
+#[tokio::test]
+async fn x_oss_err_header_on_head() {
+    let server = MockServer::start().await;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(error_xml(
+        "NoSuchKey",
+        "The specified key does not exist.",
+        "0026-00000001",
+    ));
+    Mock::given(method("HEAD"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .insert_header("x-oss-err", encoded.as_str())
+                .insert_header("x-oss-request-id", "RIDHEAD"),
+        )
+        .mount(&server)
+        .await;
+    let req = Request::new(Method::HEAD)
+        .with_bucket("bucket")
+        .with_key("missing");
+    let err = client(&server).send(req).await.unwrap_err();
+    let e = err.service().expect("service error");
+    assert_eq!(e.status, StatusCode::NOT_FOUND);
+    assert_eq!(e.code, "NoSuchKey");
+    assert_eq!(e.message, "The specified key does not exist.");
+    assert_eq!(e.ec.as_deref(), Some("0026-00000001"));
+    assert_eq!(hits(&server).await, 1);
+}
+
+#[tokio::test]
+async fn json_error_body() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(409)
+                .insert_header("content-type", "application/json")
+                .set_body_string(r#"{"Error":{"Code":"BucketAlreadyExists","Message":"taken","RequestId":"RIDJ","EC":"0015-00000104"}}"#),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server).send(put("k")).await.unwrap_err();
+    let e = err.service().expect("service error");
+    assert_eq!(e.code, "BucketAlreadyExists");
+    assert_eq!(e.message, "taken");
+    assert_eq!(e.request_id.as_deref(), Some("RIDJ"));
+    assert_eq!(e.ec.as_deref(), Some("0015-00000104"));
+}
+
+#[tokio::test]
+async fn garbage_body_is_bad_error_response() {
+    let server = MockServer::start().await;
+    let garbage = "<html>".to_owned() + &"x".repeat(1000);
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(400).set_body_string(garbage))
+        .mount(&server)
+        .await;
+    let err = client(&server).send(put("k")).await.unwrap_err();
+    match &err {
+        Error::BadErrorResponse {
+            status, snippet, ..
+        } => {
+            assert_eq!(*status, StatusCode::BAD_REQUEST);
+            assert!(snippet.starts_with("<html>xxx"));
+            assert!(snippet.len() <= 256);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.is_retryable());
+    assert_eq!(hits(&server).await, 1);
+}
+
+#[tokio::test]
+async fn a_failed_response_check_is_retried_inside_the_loop() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).insert_header("x-oss-hash-crc64ecma", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).insert_header("x-oss-hash-crc64ecma", "42"))
+        .mount(&server)
+        .await;
+    let checks = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&checks);
+    let req = put("k").with_response_check(move |resp| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        match resp.header("x-oss-hash-crc64ecma") {
+            Some("42") => Ok(()),
+            other => Err(Error::check_failed(
+                format!("crc mismatch: {other:?}"),
+                true,
+            )),
+        }
+    });
+    let resp = client(&server).send(req).await.unwrap();
+    assert_eq!(resp.header("x-oss-hash-crc64ecma"), Some("42"));
+    assert_eq!(checks.load(Ordering::SeqCst), 2);
+    assert_eq!(hits(&server).await, 2);
+}
+
+#[tokio::test]
+async fn clock_skew_is_learnt_from_the_server_date() {
+    let server = MockServer::start().await;
+    let server_time = std::time::SystemTime::now() + Duration::from_secs(3600);
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("date", httpdate::fmt_http_date(server_time).as_str())
+                .set_body_string(error_xml("RequestTimeTooSkewed", "skewed", "0002-00000504")),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.send(put("k")).await.unwrap();
+    let skew = client.clock_skew_ms();
+    assert!((3_590_000..3_610_000).contains(&skew), "{skew}");
+    let received = server.received_requests().await.unwrap();
+    let date = |i: usize| {
+        let v = received[i]
+            .headers
+            .get("x-oss-date")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        oss_sign::parse_datetime(&v).unwrap()
+    };
+    let shift = date(1).duration_since(date(0)).unwrap();
+    assert!(shift >= Duration::from_secs(3590), "{shift:?}");
+}
+
+#[tokio::test]
+async fn oversized_body_is_rejected_and_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'a'; 10_000]))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .with_endpoint(
+            Endpoint::custom(&server.uri())
+                .unwrap()
+                .with_addressing(Addressing::PathStyle),
+        )
+        .with_max_response_body(1000)
+        .build()
+        .unwrap();
+    let req = Request::new(Method::GET)
+        .with_bucket("bucket")
+        .with_key("big")
+        .with_auth(oss_transport::Auth::None);
+    let err = client.send(req).await.unwrap_err();
+    assert!(
+        matches!(err, Error::BodyTooLarge { limit: 1000, .. }),
+        "{err:?}"
+    );
+    assert_eq!(hits(&server).await, 1);
+}
+
+#[tokio::test]
+async fn streaming_get_reads_incrementally() {
+    let server = MockServer::start().await;
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(data.clone()))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let req = Request::new(Method::GET)
+        .with_bucket("bucket")
+        .with_key("obj");
+    let mut resp = client.send_streaming(req).await.unwrap();
+    assert_eq!(resp.status, StatusCode::OK);
+    let mut got = Vec::new();
+    while let Some(chunk) = resp.body.chunk().await {
+        got.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(got, data);
+    // A response check cannot be used with streaming.
+    let req = Request::new(Method::GET)
+        .with_bucket("bucket")
+        .with_key("obj")
+        .with_response_check(|_| Ok(()));
+    assert!(matches!(
+        client.send_streaming(req).await,
+        Err(Error::InvalidRequest { .. })
+    ));
+}
+
+#[tokio::test]
+async fn signed_request_without_credentials_is_a_config_error() {
+    let server = MockServer::start().await;
+    let client = Client::builder()
+        .with_endpoint(
+            Endpoint::custom(&server.uri())
+                .unwrap()
+                .with_addressing(Addressing::PathStyle),
+        )
+        .build()
+        .unwrap();
+    let err = client.send(put("k")).await.unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    assert_eq!(hits(&server).await, 0);
+}
