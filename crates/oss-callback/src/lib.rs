@@ -40,9 +40,11 @@
 //! assert_eq!(headers["x-oss-callback-var"], "eyJ4OnVzZXIiOiJhbGljZSJ9");
 //!
 //! // What OSS will send to the callback server once the object is stored:
-//! let mut values = SystemValues::default();
-//! values.object = "photos/cat.jpg".into();
-//! values.size = "1024".into();
+//! let values = SystemValues {
+//!     object: "photos/cat.jpg".into(),
+//!     size: "1024".into(),
+//!     ..SystemValues::default()
+//! };
 //! let template = callback.template().expect("inline callback");
 //! assert_eq!(
 //!     template.resolve(&values, &vars, callback.body_type())?,
