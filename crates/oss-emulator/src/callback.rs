@@ -66,11 +66,16 @@ pub(crate) struct Plan {
 }
 
 fn to_api_error(e: &oss_callback::Error, field: &str, raw: &str) -> ApiError {
-    let message = match e.oss_ec() {
+    // oss-callback leaves the ECs errors.md marks "likely" unset; the emulator picks them.
+    let ec = e.oss_ec().or(match e {
+        oss_callback::Error::UnsupportedBodyType(_) => Some("0007-00000013"),
+        _ => None,
+    });
+    let message = match ec {
         Some("0007-00000003") => "The callback configuration is not json format.".to_owned(),
         _ => e.to_string(),
     };
-    ApiError::invalid_argument(e.oss_ec(), message, field, raw)
+    ApiError::invalid_argument(ec, message, field, raw)
 }
 
 fn raw_callback(ctx: &Ctx<'_>) -> String {
