@@ -1,0 +1,416 @@
+//! The resumable upload's checkpoint file: a JSON record of the upload id, the source file, the
+//! object and every completed part, guarded by a magic string and an MD5 of the record, and written
+//! atomically (temp file, fsync, rename) after every part.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+
+/// Identifies an oss-rs checkpoint file (format version 1).
+pub const CHECKPOINT_MAGIC: &str =
+    "oss-rs-upload-checkpoint-v1:5E0C6F0A-3D4B-4C2B-9E1A-7B7D1C9E2F11";
+
+/// File name extension of checkpoint files.
+pub const CHECKPOINT_EXTENSION: &str = "ucp";
+
+/// One completed part as recorded in the checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointPart {
+    /// Part number (1-based).
+    pub number: u32,
+    /// ETag returned by UploadPart, with its quotes.
+    pub etag: String,
+    /// Part size in bytes.
+    pub size: u64,
+    /// CRC-64 of the part.
+    pub crc64: u64,
+}
+
+/// What a checkpoint records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointRecord {
+    /// Multipart upload id.
+    pub upload_id: String,
+    /// Absolute path of the source file.
+    pub source_path: PathBuf,
+    /// Source size in bytes.
+    pub source_size: u64,
+    /// Source modification time, whole seconds since the Unix epoch.
+    pub source_mtime_secs: u64,
+    /// Source modification time, nanoseconds within the second.
+    pub source_mtime_nanos: u32,
+    /// Part size in bytes.
+    pub part_size: u64,
+    /// Bucket.
+    pub bucket: String,
+    /// Object key.
+    pub key: String,
+    /// Completed parts, in the order they completed.
+    pub parts: Vec<CheckpointPart>,
+}
+
+/// The identity of one resumable run: a checkpoint is reused only when all of this matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointIdentity {
+    /// Absolute path of the source file.
+    pub source_path: PathBuf,
+    /// Source size in bytes.
+    pub source_size: u64,
+    /// Source modification time.
+    pub source_mtime: SystemTime,
+    /// Part size in bytes.
+    pub part_size: u64,
+    /// Bucket.
+    pub bucket: String,
+    /// Object key.
+    pub key: String,
+}
+
+/// Why a checkpoint file was not used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointRejection {
+    /// The file is not a valid checkpoint (not JSON, wrong magic, checksum mismatch, ...).
+    #[error("corrupt checkpoint: {0}")]
+    Corrupt(String),
+    /// The checkpoint is valid but describes another source, object or part size.
+    #[error("stale checkpoint: {0}")]
+    Stale(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    magic: String,
+    md5: String,
+    record: CheckpointRecord,
+}
+
+fn record_md5(record: &CheckpointRecord) -> Result<String, serde_json::Error> {
+    Ok(hex::encode(Md5::digest(serde_json::to_vec(record)?)))
+}
+
+fn split_mtime(t: SystemTime) -> (u64, u32) {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => (d.as_secs(), d.subsec_nanos()),
+        Err(_) => (0, 0),
+    }
+}
+
+impl CheckpointRecord {
+    /// A record for a new upload with no part done yet.
+    pub fn new(identity: &CheckpointIdentity, upload_id: impl Into<String>) -> Self {
+        let (secs, nanos) = split_mtime(identity.source_mtime);
+        Self {
+            upload_id: upload_id.into(),
+            source_path: identity.source_path.clone(),
+            source_size: identity.source_size,
+            source_mtime_secs: secs,
+            source_mtime_nanos: nanos,
+            part_size: identity.part_size,
+            bucket: identity.bucket.clone(),
+            key: identity.key.clone(),
+            parts: Vec::new(),
+        }
+    }
+
+    /// Checks that this record belongs to the run described by `identity`.
+    ///
+    /// # Errors
+    /// [`CheckpointRejection::Stale`] naming the first field that differs, or
+    /// [`CheckpointRejection::Corrupt`] when the record is self-inconsistent.
+    pub fn check(&self, identity: &CheckpointIdentity) -> Result<(), CheckpointRejection> {
+        let stale = |what: &str| Err(CheckpointRejection::Stale(format!("{what} differs")));
+        if self.upload_id.is_empty() {
+            return Err(CheckpointRejection::Corrupt("empty upload id".into()));
+        }
+        if self.source_path != identity.source_path {
+            return stale("source path");
+        }
+        if self.source_size != identity.source_size {
+            return stale("source size");
+        }
+        if (self.source_mtime_secs, self.source_mtime_nanos) != split_mtime(identity.source_mtime) {
+            return stale("source modification time");
+        }
+        if self.part_size != identity.part_size {
+            return stale("part size");
+        }
+        if self.bucket != identity.bucket || self.key != identity.key {
+            return stale("object");
+        }
+        let count = crate::part_size::part_count(self.source_size, self.part_size);
+        for part in &self.parts {
+            let expected = if u64::from(part.number) == 0 || u64::from(part.number) > count {
+                None
+            } else {
+                Some(
+                    crate::part_size::part_range(
+                        self.source_size,
+                        self.part_size,
+                        u64::from(part.number),
+                    )
+                    .1,
+                )
+            };
+            if expected != Some(part.size) {
+                return Err(CheckpointRejection::Corrupt(format!(
+                    "part {} has an impossible size {}",
+                    part.number, part.size
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a completed part (replacing an earlier record of the same number).
+    pub fn add_part(&mut self, part: CheckpointPart) {
+        self.parts.retain(|p| p.number != part.number);
+        self.parts.push(part);
+    }
+}
+
+/// Where the checkpoint of uploading `source` to `oss://bucket/key` lives.
+///
+/// - With `dir`: `dir/<md5(source)>-<md5(oss://bucket/key)>.ucp`.
+/// - Without: `<source>.ucp` beside the source file when that directory is writable, else the same
+///   hashed name in the system temp directory.
+pub fn checkpoint_path(source: &Path, bucket: &str, key: &str, dir: Option<&Path>) -> PathBuf {
+    let hashed = || {
+        format!(
+            "{}-{}.{CHECKPOINT_EXTENSION}",
+            hex::encode(Md5::digest(source.to_string_lossy().as_bytes())),
+            hex::encode(Md5::digest(format!("oss://{bucket}/{key}").as_bytes()))
+        )
+    };
+    if let Some(dir) = dir {
+        return dir.join(hashed());
+    }
+    if let (Some(parent), Some(name)) = (source.parent(), source.file_name()) {
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        if dir_is_writable(parent) {
+            let mut file = name.to_os_string();
+            file.push(".");
+            file.push(CHECKPOINT_EXTENSION);
+            return parent.join(file);
+        }
+    }
+    std::env::temp_dir().join(hashed())
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn temp_name(path: &Path) -> PathBuf {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut name = path.as_os_str().to_os_string();
+    name.push(format!(".tmp-{}-{n}", std::process::id()));
+    PathBuf::from(name)
+}
+
+fn dir_is_writable(dir: &Path) -> bool {
+    let probe = temp_name(&dir.join(".oss-upload-probe"));
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Reads and validates the checkpoint at `path`.
+///
+/// Returns `Ok(None)` when there is no file, `Ok(Some(Err(rejection)))` when it exists but is
+/// not a valid checkpoint, and `Ok(Some(Ok(record)))` otherwise (check it against the run with
+/// [`CheckpointRecord::check`]).
+///
+/// # Errors
+/// I/O errors other than "not found".
+pub fn load(path: &Path) -> std::io::Result<Option<Result<CheckpointRecord, CheckpointRejection>>> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(parse(&bytes)))
+}
+
+/// Parses and validates checkpoint file content.
+///
+/// # Errors
+/// [`CheckpointRejection::Corrupt`] when the text is not a checkpoint or its checksum differs.
+pub fn parse(bytes: &[u8]) -> Result<CheckpointRecord, CheckpointRejection> {
+    let corrupt = |m: String| CheckpointRejection::Corrupt(m);
+    let envelope: Envelope =
+        serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not a checkpoint: {e}")))?;
+    if envelope.magic != CHECKPOINT_MAGIC {
+        return Err(corrupt("wrong magic".into()));
+    }
+    let md5 = record_md5(&envelope.record).map_err(|e| corrupt(e.to_string()))?;
+    if md5 != envelope.md5 {
+        return Err(corrupt("checksum mismatch".into()));
+    }
+    Ok(envelope.record)
+}
+
+/// Serialises `record` as checkpoint file content.
+///
+/// # Errors
+/// Serialisation errors (none occur for valid records).
+pub fn render(record: &CheckpointRecord) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec_pretty(&Envelope {
+        magic: CHECKPOINT_MAGIC.to_owned(),
+        md5: record_md5(record)?,
+        record: record.clone(),
+    })
+}
+
+/// Writes `record` to `path` atomically: a temp file in the same directory, fsync, rename over
+/// `path`, then (best effort) fsync of the directory. A crash leaves either the old or the new file.
+///
+/// # Errors
+/// I/O errors; the temp file is removed on failure.
+pub fn save(path: &Path, record: &CheckpointRecord) -> std::io::Result<()> {
+    let bytes = render(record).map_err(std::io::Error::other)?;
+    let tmp = temp_name(path);
+    let result = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+        return result;
+    }
+    if let Some(parent) = path.parent() {
+        if let Ok(dir) = fs::File::open(if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        }) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// Removes the checkpoint at `path`; a missing file is fine.
+///
+/// # Errors
+/// I/O errors other than "not found".
+pub fn remove(path: &Path) -> std::io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> CheckpointIdentity {
+        CheckpointIdentity {
+            source_path: "/data/file.bin".into(),
+            source_size: 250,
+            source_mtime: UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 5),
+            part_size: 100,
+            bucket: "b".into(),
+            key: "k/x".into(),
+        }
+    }
+
+    #[test]
+    fn roundtrip_and_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.ucp");
+        let mut record = CheckpointRecord::new(&identity(), "UP1");
+        record.add_part(CheckpointPart {
+            number: 3,
+            etag: "\"E3\"".into(),
+            size: 50,
+            crc64: 9,
+        });
+        save(&path, &record).unwrap();
+        let loaded = load(&path).unwrap().unwrap().unwrap();
+        assert_eq!(loaded, record);
+        loaded.check(&identity()).unwrap();
+        let mut other = identity();
+        other.source_size = 251;
+        assert!(matches!(
+            loaded.check(&other),
+            Err(CheckpointRejection::Stale(_))
+        ));
+        let mut other = identity();
+        other.source_mtime += std::time::Duration::from_nanos(1);
+        assert!(matches!(
+            loaded.check(&other),
+            Err(CheckpointRejection::Stale(_))
+        ));
+        // only the final file remains
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        remove(&path).unwrap();
+        remove(&path).unwrap();
+        assert!(load(&path).unwrap().is_none());
+    }
+
+    #[test]
+    fn corrupt_files() {
+        let record = CheckpointRecord::new(&identity(), "UP1");
+        let text = String::from_utf8(render(&record).unwrap()).unwrap();
+        assert!(matches!(parse(b"{"), Err(CheckpointRejection::Corrupt(_))));
+        let tampered = text.replace("UP1", "UP2");
+        assert_eq!(
+            parse(tampered.as_bytes()),
+            Err(CheckpointRejection::Corrupt("checksum mismatch".into()))
+        );
+        let wrong_magic = text.replace("oss-rs-upload-checkpoint-v1", "other");
+        assert_eq!(
+            parse(wrong_magic.as_bytes()),
+            Err(CheckpointRejection::Corrupt("wrong magic".into()))
+        );
+        let mut bad = record.clone();
+        bad.parts.push(CheckpointPart {
+            number: 1,
+            etag: "e".into(),
+            size: 7,
+            crc64: 0,
+        });
+        assert!(matches!(
+            bad.check(&identity()),
+            Err(CheckpointRejection::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn default_location() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("movie.mp4");
+        assert_eq!(
+            checkpoint_path(&src, "b", "k", None),
+            dir.path().join("movie.mp4.ucp")
+        );
+        let other = checkpoint_path(&src, "b", "k", Some(Path::new("/ckpt")));
+        assert!(other.starts_with("/ckpt"));
+        assert_eq!(other.extension().unwrap(), "ucp");
+        let missing = checkpoint_path(Path::new("/nonexistent-dir-xyz/a.bin"), "b", "k", None);
+        assert!(missing.starts_with(std::env::temp_dir()));
+    }
+}

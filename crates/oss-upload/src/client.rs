@@ -1,0 +1,417 @@
+//! The client facade: one bucket, its endpoint and region, credentials, and the transport.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use oss_sign::{Credentials, Product, ProvideCredentials, Signer, StaticCredentialsProvider};
+use oss_transport::{Addressing, Endpoint, HttpSend, Request, Response};
+
+use crate::crc::Crc64;
+use crate::error::{CallbackFailure, Error};
+use crate::progress::{ProgressEvent, Tracker};
+
+/// Builds a [`Client`]. Required: a bucket, and either an endpoint or a region; credentials are
+/// required for every signed call.
+///
+/// ```
+/// use oss_upload::Client;
+/// let client = Client::builder("examplebucket")
+///     .with_region("cn-hangzhou")
+///     .with_static_credentials("ak", "sk")
+///     .build()?;
+/// assert_eq!(client.bucket(), "examplebucket");
+/// # Ok::<(), oss_upload::Error>(())
+/// ```
+pub struct ClientBuilder {
+    bucket: String,
+    endpoint: Option<String>,
+    region: Option<String>,
+    product: Product,
+    credentials: Option<Arc<dyn ProvideCredentials>>,
+    path_style: bool,
+    transport: Option<oss_transport::Client>,
+    transport_config: Option<oss_transport::ClientBuilder>,
+    sender: Option<Arc<dyn HttpSend>>,
+    crc_check: bool,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("product", &self.product)
+            .field("credentials", &self.credentials)
+            .field("path_style", &self.path_style)
+            .field("transport", &self.transport.is_some())
+            .field("crc_check", &self.crc_check)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    fn new(bucket: impl Into<String>) -> Self {
+        Self {
+            bucket: bucket.into(),
+            endpoint: None,
+            region: None,
+            product: Product::Oss,
+            credentials: None,
+            path_style: false,
+            transport: None,
+            transport_config: None,
+            sender: None,
+            crc_check: true,
+        }
+    }
+
+    /// Endpoint `host[:port]`, optionally with `http://` / `https://` (default https). Default: the
+    /// region's public endpoint.
+    pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Region id used in signatures (`cn-hangzhou`). Required.
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Signing product. Default [`Product::Oss`].
+    pub fn with_product(mut self, product: Product) -> Self {
+        self.product = product;
+        self
+    }
+
+    /// Credentials provider, asked before every signed attempt and every form signature.
+    pub fn with_credentials_provider(
+        mut self,
+        provider: impl ProvideCredentials + 'static,
+    ) -> Self {
+        self.credentials = Some(Arc::new(provider));
+        self
+    }
+
+    /// Static credentials.
+    pub fn with_credentials(self, credentials: Credentials) -> Self {
+        self.with_credentials_provider(StaticCredentialsProvider::new(credentials))
+    }
+
+    /// Static access key id and secret.
+    pub fn with_static_credentials(
+        self,
+        access_key_id: impl Into<String>,
+        access_key_secret: impl Into<String>,
+    ) -> Self {
+        self.with_credentials(Credentials::new(access_key_id, access_key_secret))
+    }
+
+    /// Path-style addressing (`endpoint/bucket/key`, for emulators). Default: virtual-hosted.
+    pub fn with_path_style(mut self, path_style: bool) -> Self {
+        self.path_style = path_style;
+        self
+    }
+
+    /// Transport settings (timeouts, retries, pool). The builder adds endpoint, region,
+    /// product and credentials. Default: `oss_transport::Client::builder()`.
+    pub fn with_transport_config(mut self, config: oss_transport::ClientBuilder) -> Self {
+        self.transport_config = Some(config);
+        self
+    }
+
+    /// A ready transport client, used as it is (it must be configured for the same endpoint,
+    /// region and credentials). Default: built from the other settings.
+    pub fn with_transport(mut self, transport: oss_transport::Client) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Any [`HttpSend`] (a test double). GetObject then reads bodies in one piece.
+    pub fn with_http_send(mut self, sender: Arc<dyn HttpSend>) -> Self {
+        self.sender = Some(sender);
+        self
+    }
+
+    /// Whether uploads compare the CRC-64 they computed with `x-oss-hash-crc64ecma`. Default: true.
+    pub fn with_crc_check(mut self, on: bool) -> Self {
+        self.crc_check = on;
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an empty bucket, a bad endpoint or region, or when neither an
+    /// endpoint nor a region is given.
+    pub fn build(self) -> Result<Client, Error> {
+        let config = |reason: String| Error::Config { reason };
+        if self.bucket.is_empty() {
+            return Err(config("empty bucket name".into()));
+        }
+        let mut endpoint = match (&self.endpoint, &self.region) {
+            (Some(e), _) => Endpoint::custom(e).map_err(|e| config(e.to_string()))?,
+            (None, Some(r)) => Endpoint::region(r).map_err(|e| config(e.to_string()))?,
+            (None, None) => return Err(config("an endpoint or a region is required".into())),
+        };
+        if self.path_style {
+            endpoint = endpoint.with_addressing(Addressing::PathStyle);
+        }
+        let transport = match (self.transport, self.sender.is_some()) {
+            (Some(t), _) => Some(t),
+            (None, true) => None,
+            (None, false) => {
+                let mut b = self
+                    .transport_config
+                    .unwrap_or_else(oss_transport::Client::builder)
+                    .with_endpoint(endpoint.clone())
+                    .with_product(self.product);
+                if let Some(r) = &self.region {
+                    b = b.with_region(r.clone());
+                }
+                if let Some(c) = &self.credentials {
+                    b = b.with_shared_credentials_provider(Arc::clone(c));
+                }
+                Some(b.build().map_err(|e| config(e.to_string()))?)
+            }
+        };
+        let sender: Arc<dyn HttpSend> = match (self.sender, &transport) {
+            (Some(s), _) => s,
+            (None, Some(t)) => Arc::new(t.clone()),
+            (None, None) => return Err(config("no transport".into())),
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                bucket: self.bucket,
+                endpoint,
+                region: self.region,
+                product: self.product,
+                credentials: self.credentials,
+                sender,
+                transport,
+                crc_check: self.crc_check,
+                signer: Signer::new(),
+            }),
+        })
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) bucket: String,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) region: Option<String>,
+    pub(crate) product: Product,
+    pub(crate) credentials: Option<Arc<dyn ProvideCredentials>>,
+    pub(crate) sender: Arc<dyn HttpSend>,
+    pub(crate) transport: Option<oss_transport::Client>,
+    pub(crate) crc_check: bool,
+    pub(crate) signer: Signer,
+}
+
+/// An OSS client bound to one bucket. Cheap to clone.
+///
+/// Every upload path (`put_object`, `multipart_upload`, `resumable_upload`, `post_object`,
+/// `put_presigned`) returns [`crate::UploadOutput`] with the callback server's answer, or
+/// [`Error::CallbackFailed`] when OSS stored the object but the callback failed.
+///
+/// **Cancellation.** Dropping an upload future stops it; parts already uploaded stay in OSS
+/// (billed) until [`Client::abort_multipart_upload`] removes them or a resumable upload
+/// finishes them.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("bucket", &self.inner.bucket)
+            .field("endpoint", &self.inner.endpoint)
+            .field("region", &self.inner.region)
+            .field("crc_check", &self.inner.crc_check)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which call a request is, for errors and logs.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    pub(crate) operation: String,
+    pub(crate) key: String,
+    pub(crate) upload_id: Option<String>,
+}
+
+impl Ctx {
+    pub(crate) fn new(operation: impl Into<String>, key: &str) -> Self {
+        Self {
+            operation: operation.into(),
+            key: key.to_owned(),
+            upload_id: None,
+        }
+    }
+
+    pub(crate) fn with_upload(mut self, upload_id: &str) -> Self {
+        self.upload_id = Some(upload_id.to_owned());
+        self
+    }
+}
+
+/// The CRC-64 a response must carry, and where a mismatch is recorded.
+#[derive(Clone)]
+pub(crate) enum ExpectedCrc {
+    Known(u64),
+    Running(Arc<Mutex<Crc64>>),
+}
+
+impl ExpectedCrc {
+    fn value(&self) -> u64 {
+        match self {
+            ExpectedCrc::Known(v) => *v,
+            ExpectedCrc::Running(c) => c.lock().map(|c| c.finish()).unwrap_or(0),
+        }
+    }
+}
+
+type MismatchSlot = Arc<Mutex<Option<(u64, u64)>>>;
+
+impl Client {
+    /// A builder for a client of `bucket`.
+    pub fn builder(bucket: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(bucket)
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.inner.bucket
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    pub(crate) fn target(&self, key: &str, upload_id: Option<&str>) -> String {
+        match upload_id {
+            Some(id) => format!("oss://{}/{key} (upload {id})", self.inner.bucket),
+            None => format!("oss://{}/{key}", self.inner.bucket),
+        }
+    }
+
+    pub(crate) fn request(&self, method: http::Method, key: &str) -> Request {
+        Request::new(method)
+            .with_bucket(self.inner.bucket.clone())
+            .with_key(key.to_owned())
+    }
+
+    /// Adds a progress hook that reports bytes (never more than the body holds, across
+    /// retries) and a `Retried` event when an attempt starts over.
+    pub(crate) fn with_tracking(req: Request, tracker: &Tracker, operation: &str) -> Request {
+        let tracker = tracker.clone();
+        let operation = operation.to_owned();
+        let state = Arc::new(Mutex::new((0u64, 0u64, 1u32))); // (max, last, attempt)
+        req.with_progress(move |sent| {
+            let Ok(mut s) = state.lock() else { return };
+            if sent < s.1 {
+                s.2 += 1;
+                tracker.event(ProgressEvent::Retried {
+                    operation: operation.clone(),
+                    attempt: s.2,
+                });
+            }
+            s.1 = sent;
+            if sent > s.0 {
+                let delta = sent - s.0;
+                s.0 = sent;
+                drop(s);
+                tracker.bytes(delta);
+            }
+        })
+    }
+
+    /// Sends `req`; with `crc`, the response's CRC-64 header must match it (a mismatch is
+    /// retried by the transport when the body is replayable).
+    pub(crate) async fn execute(
+        &self,
+        mut req: Request,
+        ctx: &Ctx,
+        crc: Option<ExpectedCrc>,
+    ) -> Result<Response, Error> {
+        let slot: MismatchSlot = Arc::default();
+        if let (true, Some(expected)) = (self.inner.crc_check, crc) {
+            let slot = Arc::clone(&slot);
+            req = req.with_response_check(move |resp| {
+                let Some(server) = resp
+                    .header("x-oss-hash-crc64ecma")
+                    .and_then(crate::crc::parse_header)
+                else {
+                    return Ok(());
+                };
+                let client = expected.value();
+                if client == server {
+                    return Ok(());
+                }
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some((client, server));
+                }
+                Err(oss_transport::Error::check_failed(
+                    format!("crc is inconsistent, client {client}, server {server}"),
+                    true,
+                ))
+            });
+        }
+        tracing::debug!(operation = %ctx.operation, key = %ctx.key, "sending");
+        match self.inner.sender.send(req).await {
+            Ok(resp) => Ok(resp),
+            Err(e) => Err(self.map_error(e, ctx, &slot)),
+        }
+    }
+
+    fn map_error(&self, e: oss_transport::Error, ctx: &Ctx, slot: &MismatchSlot) -> Error {
+        if let oss_transport::Error::CallbackFailed(cf) = e.last() {
+            return Error::CallbackFailed(Box::new(CallbackFailure {
+                bucket: self.inner.bucket.clone(),
+                key: ctx.key.clone(),
+                upload_id: ctx.upload_id.clone(),
+                code: cf.code.clone(),
+                message: cf.message.clone(),
+                ec: cf.ec.clone(),
+                request_id: cf.request_id.clone(),
+                etag: cf.etag.clone(),
+                crc64: cf.crc64.as_deref().and_then(crate::crc::parse_header),
+                version_id: cf.version_id.clone(),
+            }));
+        }
+        if let oss_transport::Error::CheckFailed { .. } = e.last() {
+            if let Some((client, server)) = slot.lock().ok().and_then(|s| *s) {
+                return Error::CrcMismatch {
+                    target: self.target(&ctx.key, ctx.upload_id.as_deref()),
+                    client,
+                    server,
+                };
+            }
+        }
+        Error::Request {
+            operation: ctx.operation.clone(),
+            target: self.target(&ctx.key, ctx.upload_id.as_deref()),
+            source: Box::new(e),
+        }
+    }
+
+    pub(crate) fn credentials(&self) -> Result<Credentials, Error> {
+        let provider = self
+            .inner
+            .credentials
+            .as_ref()
+            .ok_or_else(|| Error::Config {
+                reason: "no credentials configured".into(),
+            })?;
+        provider.provide_credentials().map_err(Error::Sign)
+    }
+
+    pub(crate) fn region(&self) -> Result<&str, Error> {
+        self.inner.region.as_deref().ok_or_else(|| Error::Config {
+            reason: "no region configured".into(),
+        })
+    }
+}

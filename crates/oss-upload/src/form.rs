@@ -1,0 +1,404 @@
+//! PostObject (form upload) with a V4 POST policy, and the browser-form helper that hands a web
+//! page the URL and fields to post directly.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::{stream, StreamExt};
+use http::Method;
+use oss_callback::{Callback, CallbackVars};
+use oss_transport::{Auth, Body, Request};
+use tracing::Instrument as _;
+
+use crate::client::{Client, Ctx, ExpectedCrc};
+use crate::crc::Crc64;
+use crate::options::{insert, ObjectOptions};
+use crate::output::UploadOutput;
+use crate::policy::{PolicyCondition, PostPolicy};
+use crate::progress::{Progress, Tracker};
+use crate::simple::upload_output;
+use crate::source::{digest_file, file_meta, io_err, UploadSource};
+use crate::Error;
+
+/// Default validity of the policy [`PostObject`] signs: 1 hour.
+pub const DEFAULT_POLICY_VALIDITY: Duration = Duration::from_secs(3600);
+
+/// What a web page needs to upload straight to OSS: POST a `multipart/form-data` body to
+/// `url` with `fields` in order, then the `file` field last.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BrowserForm {
+    /// The bucket URL to POST to.
+    pub url: String,
+    /// Form fields in order (the `file` field is not included; it must come last).
+    pub fields: Vec<(String, String)>,
+}
+
+impl fmt::Debug for BrowserForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields: Vec<(&str, &str)> = self
+            .fields
+            .iter()
+            .map(|(n, v)| {
+                let v = if n == "x-oss-security-token" {
+                    "***"
+                } else {
+                    v.as_str()
+                };
+                (n.as_str(), v)
+            })
+            .collect();
+        f.debug_struct("BrowserForm")
+            .field("url", &self.url)
+            .field("fields", &fields)
+            .finish()
+    }
+}
+
+/// Builder for a browser form (see [`Client::browser_form`]).
+#[derive(Debug)]
+#[must_use = "call .sign()"]
+pub struct BrowserFormRequest {
+    client: Client,
+    key: String,
+    policy: PostPolicy,
+    options: ObjectOptions,
+    callback: Option<Callback>,
+    vars: Option<CallbackVars>,
+    time: Option<SystemTime>,
+}
+
+impl BrowserFormRequest {
+    /// Object options, sent as form fields (`Content-Type`, `x-oss-meta-*`, ACL, ...).
+    pub fn with_options(mut self, options: ObjectOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The upload callback (form field `callback`, bound into the policy).
+    pub fn with_callback(mut self, callback: Callback) -> Self {
+        self.callback = Some(callback);
+        self
+    }
+
+    /// Custom callback variables (form fields `x:name`).
+    pub fn with_callback_vars(mut self, vars: CallbackVars) -> Self {
+        self.vars = Some(vars);
+        self
+    }
+
+    /// Signing time. Default: now.
+    pub fn with_time(mut self, time: SystemTime) -> Self {
+        self.time = Some(time);
+        self
+    }
+
+    /// Signs the policy and returns URL and fields.
+    ///
+    /// # Errors
+    /// [`Error::Config`] without region or credentials, [`Error::Sign`],
+    /// [`Error::InvalidArgument`] for a bad policy.
+    pub fn sign(self) -> Result<BrowserForm, Error> {
+        sign_form(
+            &self.client,
+            &self.key,
+            self.policy,
+            &self.options,
+            self.callback.as_ref(),
+            self.vars.as_ref(),
+            self.time.unwrap_or_else(SystemTime::now),
+            false,
+        )
+    }
+}
+
+/// The fields of a signed form.
+#[allow(clippy::too_many_arguments)]
+fn sign_form(
+    client: &Client,
+    key: &str,
+    mut policy: PostPolicy,
+    options: &ObjectOptions,
+    callback: Option<&Callback>,
+    vars: Option<&CallbackVars>,
+    time: SystemTime,
+    explicit_content_type: bool,
+) -> Result<BrowserForm, Error> {
+    let creds = client.credentials()?;
+    let region = client.region()?;
+    let product = client.inner.product;
+    let credential = oss_sign::post_policy_credential(creds.access_key_id(), region, product, time);
+    let datetime = oss_sign::format_datetime(time);
+    let callback_fields = match callback {
+        Some(cb) => oss_callback::encode_form(cb, vars),
+        None => Vec::new(),
+    };
+    policy = policy
+        .with_exact("bucket", client.bucket())
+        .with_exact("x-oss-signature-version", oss_sign::ALGORITHM)
+        .with_exact("x-oss-credential", credential)
+        .with_exact("x-oss-date", datetime);
+    if let Some(token) = creds.security_token() {
+        policy = policy.with_exact("x-oss-security-token", token.expose());
+    }
+    if let Some((_, cb)) = callback_fields.iter().find(|(n, _)| n == "callback") {
+        policy = policy.with_condition(PolicyCondition::Exact {
+            field: "callback".into(),
+            value: cb.clone(),
+        });
+    }
+    let json = policy.to_json()?;
+    let sig = client
+        .inner
+        .signer
+        .sign_post_policy(&json, &creds, region, product, time);
+    let mut fields = vec![("key".to_owned(), key.to_owned())];
+    fields.extend(sig.form_fields());
+    if explicit_content_type || options.content_type().is_some() {
+        fields.push(("Content-Type".into(), options.resolved_content_type(key)));
+    }
+    fields.extend(options.pairs());
+    fields.extend(callback_fields);
+    let url = client
+        .inner
+        .endpoint
+        .uri(Some(client.bucket()), None, &[])
+        .map_err(|e| Error::Config {
+            reason: e.to_string(),
+        })?
+        .to_string();
+    Ok(BrowserForm { url, fields })
+}
+
+impl Client {
+    /// A browser form for `key` (which may contain `${filename}`) under `policy` (expiration
+    /// and your conditions; the bucket and V4 conditions are added when signing).
+    pub fn browser_form(&self, key: impl Into<String>, policy: PostPolicy) -> BrowserFormRequest {
+        BrowserFormRequest {
+            client: self.clone(),
+            key: key.into(),
+            policy,
+            options: ObjectOptions::default(),
+            callback: None,
+            vars: None,
+            time: None,
+        }
+    }
+
+    /// Starts a PostObject (form upload) of `source` to `key`.
+    pub fn post_object(
+        &self,
+        key: impl Into<String>,
+        source: impl Into<UploadSource>,
+    ) -> PostObject {
+        PostObject {
+            client: self.clone(),
+            key: key.into(),
+            source: source.into(),
+            validity: DEFAULT_POLICY_VALIDITY,
+            conditions: Vec::new(),
+            options: ObjectOptions::default(),
+            callback: None,
+            vars: None,
+            progress: None,
+        }
+    }
+}
+
+/// Builder for a PostObject (see [`Client::post_object`]). The form body streams the file last.
+#[derive(Debug)]
+#[must_use = "call .send().await"]
+pub struct PostObject {
+    client: Client,
+    key: String,
+    source: UploadSource,
+    validity: Duration,
+    conditions: Vec<PolicyCondition>,
+    options: ObjectOptions,
+    callback: Option<Callback>,
+    vars: Option<CallbackVars>,
+    progress: Option<Progress>,
+}
+
+impl PostObject {
+    /// How long the signed policy is valid. Default 1 hour.
+    pub fn with_policy_validity(mut self, validity: Duration) -> Self {
+        self.validity = validity;
+        self
+    }
+
+    /// An extra policy condition the form must satisfy.
+    pub fn with_condition(mut self, condition: PolicyCondition) -> Self {
+        self.conditions.push(condition);
+        self
+    }
+
+    /// Object options, sent as form fields.
+    pub fn with_options(mut self, options: ObjectOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The upload callback (form field `callback`).
+    pub fn with_callback(mut self, callback: Callback) -> Self {
+        self.callback = Some(callback);
+        self
+    }
+
+    /// Custom callback variables (form fields `x:name`).
+    pub fn with_callback_vars(mut self, vars: CallbackVars) -> Self {
+        self.vars = Some(vars);
+        self
+    }
+
+    /// Progress events.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Uploads the form.
+    ///
+    /// # Errors
+    /// [`Error::CallbackFailed`] (object stored), [`Error::Request`], [`Error::CrcMismatch`],
+    /// [`Error::Config`] / [`Error::Sign`] for signing, [`Error::Io`] / [`Error::Stream`].
+    pub async fn send(self) -> Result<UploadOutput, Error> {
+        let span =
+            tracing::info_span!("post_object", bucket = %self.client.bucket(), key = %self.key);
+        self.run().instrument(span).await
+    }
+
+    async fn run(self) -> Result<UploadOutput, Error> {
+        let now = SystemTime::now();
+        let mut policy = PostPolicy::new(now + self.validity);
+        for c in self.conditions {
+            policy = policy.with_condition(c);
+        }
+        let form = sign_form(
+            &self.client,
+            &self.key,
+            policy,
+            &self.options,
+            self.callback.as_ref(),
+            self.vars.as_ref(),
+            now,
+            true,
+        )?;
+        let boundary = format!(
+            "oss-rs-{:016x}",
+            Crc64::checksum(format!("{now:?}{}", self.key).as_bytes())
+        );
+        let mut head = BytesMut::new();
+        for (name, value) in &form.fields {
+            head.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n",
+                    quote(name)
+                )
+                .as_bytes(),
+            );
+        }
+        let filename = self.key.rsplit('/').next().unwrap_or(&self.key).to_owned();
+        head.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+                quote(&filename),
+                self.options.resolved_content_type(&self.key)
+            )
+            .as_bytes(),
+        );
+        let head = head.freeze();
+        let tail = Bytes::from(format!("\r\n--{boundary}--\r\n"));
+        let (body, crc, data_len) = match self.source {
+            UploadSource::Bytes(b) => {
+                let crc = Crc64::checksum(&b);
+                let len = b.len() as u64;
+                let mut all = BytesMut::with_capacity(head.len() + b.len() + tail.len());
+                all.extend_from_slice(&head);
+                all.extend_from_slice(&b);
+                all.extend_from_slice(&tail);
+                (
+                    Body::Bytes(all.freeze()),
+                    ExpectedCrc::Known(crc),
+                    Some(len),
+                )
+            }
+            UploadSource::File(path) => {
+                let (len, _) = file_meta(&path).await?;
+                let (crc, _, _) = digest_file(&path, false).await?;
+                let file = tokio::fs::File::open(&path)
+                    .await
+                    .map_err(|e| io_err(&path, e))?;
+                let chunks = file_chunks(file);
+                let s = stream::iter([Ok(head.clone())])
+                    .chain(chunks)
+                    .chain(stream::iter([Ok(tail.clone())]));
+                (Body::stream(s), ExpectedCrc::Known(crc), Some(len))
+            }
+            UploadSource::Stream { stream: s, len } => {
+                let running = Arc::new(Mutex::new(Crc64::new()));
+                let r = Arc::clone(&running);
+                let data = s.inspect(move |c| {
+                    if let (Ok(c), Ok(mut crc)) = (c, r.lock()) {
+                        crc.update(c);
+                    }
+                });
+                let s = stream::iter([Ok(head.clone())])
+                    .chain(data)
+                    .chain(stream::iter([Ok(tail.clone())]));
+                (Body::stream(s), ExpectedCrc::Running(running), len)
+            }
+        };
+        let mut headers = http::HeaderMap::new();
+        insert(
+            &mut headers,
+            "content-type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )?;
+        if let (Body::Stream(_), Some(len)) = (&body, data_len) {
+            let total = head.len() as u64 + len + tail.len() as u64;
+            insert(&mut headers, "content-length", &total.to_string())?;
+        }
+        let tracker = Tracker::new(self.progress, data_len);
+        let req = Request::new(Method::POST)
+            .with_bucket(self.client.bucket().to_owned())
+            .with_auth(Auth::None)
+            .with_headers(headers)
+            .with_body(body);
+        let has_callback = self.callback.is_some();
+        let req = Client::with_tracking(req, &tracker, "PostObject");
+        let resp = self
+            .client
+            .execute(req, &Ctx::new("PostObject", &self.key), Some(crc))
+            .await?;
+        Ok(upload_output(resp, has_callback))
+    }
+}
+
+/// Reads a file as a stream of 256 KiB chunks.
+fn file_chunks(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    use tokio::io::AsyncReadExt as _;
+    stream::unfold(Some(file), |state| async move {
+        let mut file = state?;
+        let mut buf = vec![0u8; 256 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    })
+}
+
+/// Escapes a name for a `Content-Disposition` parameter.
+fn quote(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "%22")
+        .replace(['\r', '\n'], " ")
+}

@@ -1,0 +1,223 @@
+//! GetObject (streaming, Range), HeadObject and DeleteObject: checking what was uploaded.
+
+use std::fmt;
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, Method, StatusCode};
+use oss_transport::ResponseBody;
+
+use crate::client::{Client, Ctx};
+use crate::options::insert;
+use crate::Error;
+
+/// What HeadObject reports.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HeadObjectOutput {
+    /// Object size (`Content-Length`).
+    pub size: u64,
+    /// ETag, with its quotes.
+    pub etag: Option<String>,
+    /// Content-Type.
+    pub content_type: Option<String>,
+    /// `x-oss-hash-crc64ecma`.
+    pub crc64: Option<u64>,
+    /// `x-oss-version-id`.
+    pub version_id: Option<String>,
+    /// `x-oss-request-id`.
+    pub request_id: Option<String>,
+    /// User metadata (`x-oss-meta-*`), names without the prefix.
+    pub metadata: Vec<(String, String)>,
+    /// Every response header.
+    pub headers: HeaderMap,
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+impl HeadObjectOutput {
+    fn from_headers(headers: HeaderMap) -> Self {
+        let metadata = headers
+            .iter()
+            .filter_map(|(n, v)| {
+                let name = n.as_str().strip_prefix("x-oss-meta-")?;
+                Some((name.to_owned(), v.to_str().ok()?.to_owned()))
+            })
+            .collect();
+        Self {
+            size: header(&headers, "content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            etag: header(&headers, "etag"),
+            content_type: header(&headers, "content-type"),
+            crc64: header(&headers, "x-oss-hash-crc64ecma")
+                .and_then(|v| crate::crc::parse_header(&v)),
+            version_id: header(&headers, "x-oss-version-id"),
+            request_id: header(&headers, "x-oss-request-id"),
+            metadata,
+            headers,
+        }
+    }
+}
+
+/// The body of a GetObject answer, read chunk by chunk.
+pub struct ObjectBody {
+    inner: BodyInner,
+}
+
+enum BodyInner {
+    Streaming(ResponseBody),
+    Buffered(Option<Bytes>),
+}
+
+impl fmt::Debug for ObjectBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ObjectBody(..)")
+    }
+}
+
+impl ObjectBody {
+    /// The next chunk, `None` at the end.
+    ///
+    /// # Errors
+    /// [`Error::Request`] when the connection fails mid-body.
+    pub async fn chunk(&mut self) -> Option<Result<Bytes, Error>> {
+        match &mut self.inner {
+            BodyInner::Buffered(b) => b.take().map(Ok),
+            BodyInner::Streaming(body) => body.chunk().await.map(|r| {
+                r.map_err(|e| Error::Request {
+                    operation: "GetObject (body)".into(),
+                    target: String::new(),
+                    source: Box::new(e),
+                })
+            }),
+        }
+    }
+
+    /// Reads the rest of the body into memory.
+    ///
+    /// # Errors
+    /// As [`ObjectBody::chunk`].
+    pub async fn bytes(mut self) -> Result<Bytes, Error> {
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = self.chunk().await {
+            buf.extend_from_slice(&chunk?);
+        }
+        Ok(buf.freeze())
+    }
+}
+
+/// A GetObject answer: headers now, body as it arrives.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct GetObjectOutput {
+    /// 200, or 206 for a range.
+    pub status: StatusCode,
+    /// Object metadata from the response headers (`size` is this response's length).
+    pub head: HeadObjectOutput,
+    /// The body.
+    pub body: ObjectBody,
+}
+
+/// Builder for a GetObject (see [`Client::get_object`]).
+#[derive(Debug)]
+#[must_use = "call .send().await"]
+pub struct GetObject {
+    client: Client,
+    key: String,
+    range: Option<(u64, Option<u64>)>,
+}
+
+impl GetObject {
+    /// Only bytes `start..=end` (`end` `None`: to the end). Default: the whole object.
+    pub fn with_range(mut self, start: u64, end: Option<u64>) -> Self {
+        self.range = Some((start, end));
+        self
+    }
+
+    /// Sends the request; the body streams when the client uses the built-in transport.
+    ///
+    /// # Errors
+    /// [`Error::Request`] (`NoSuchKey`, ...), [`Error::InvalidArgument`] for an inverted range.
+    pub async fn send(self) -> Result<GetObjectOutput, Error> {
+        let mut headers = HeaderMap::new();
+        if let Some((start, end)) = self.range {
+            let value = match end {
+                Some(end) if end < start => {
+                    return Err(Error::InvalidArgument {
+                        name: "range",
+                        message: format!("end {end} < start {start}"),
+                    })
+                }
+                Some(end) => format!("bytes={start}-{end}"),
+                None => format!("bytes={start}-"),
+            };
+            insert(&mut headers, "range", &value)?;
+        }
+        let req = self
+            .client
+            .request(Method::GET, &self.key)
+            .with_headers(headers);
+        let ctx = Ctx::new("GetObject", &self.key);
+        if let Some(t) = &self.client.inner.transport {
+            let resp = t.send_streaming(req).await.map_err(|e| Error::Request {
+                operation: ctx.operation.clone(),
+                target: self.client.target(&self.key, None),
+                source: Box::new(e),
+            })?;
+            return Ok(GetObjectOutput {
+                status: resp.status,
+                head: HeadObjectOutput::from_headers(resp.headers),
+                body: ObjectBody {
+                    inner: BodyInner::Streaming(resp.body),
+                },
+            });
+        }
+        let resp = self.client.execute(req, &ctx, None).await?;
+        Ok(GetObjectOutput {
+            status: resp.status,
+            head: HeadObjectOutput::from_headers(resp.headers),
+            body: ObjectBody {
+                inner: BodyInner::Buffered(Some(resp.body)),
+            },
+        })
+    }
+}
+
+impl Client {
+    /// Starts a GetObject of `key`.
+    pub fn get_object(&self, key: impl Into<String>) -> GetObject {
+        GetObject {
+            client: self.clone(),
+            key: key.into(),
+            range: None,
+        }
+    }
+
+    /// HeadObject: size, ETag, CRC-64, metadata.
+    ///
+    /// # Errors
+    /// [`Error::Request`] (404 `NoSuchKey`, ...).
+    pub async fn head_object(&self, key: &str) -> Result<HeadObjectOutput, Error> {
+        let req = self.request(Method::HEAD, key);
+        let resp = self
+            .execute(req, &Ctx::new("HeadObject", key), None)
+            .await?;
+        Ok(HeadObjectOutput::from_headers(resp.headers))
+    }
+
+    /// DeleteObject (succeeds for a missing key, as OSS does).
+    ///
+    /// # Errors
+    /// [`Error::Request`].
+    pub async fn delete_object(&self, key: &str) -> Result<(), Error> {
+        let req = self.request(Method::DELETE, key);
+        self.execute(req, &Ctx::new("DeleteObject", key), None)
+            .await
+            .map(|_| ())
+    }
+}

@@ -1,0 +1,156 @@
+//! Progress events reported by every upload.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// One step of an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProgressEvent {
+    /// Bytes of the object were handed to the transport and accepted by OSS.
+    BytesSent {
+        /// Bytes in this step.
+        bytes: u64,
+        /// Bytes sent so far in this upload (for a resumed upload, including the parts found).
+        total_sent: u64,
+        /// Size of the whole object, when known.
+        total: Option<u64>,
+    },
+    /// A multipart part was uploaded (and recorded in the checkpoint, for resumable uploads).
+    PartDone {
+        /// Part number (1-based).
+        part_number: u32,
+        /// Part size in bytes.
+        size: u64,
+    },
+    /// A part recorded in a checkpoint was confirmed by ListParts and will not be sent again.
+    PartSkipped {
+        /// Part number (1-based).
+        part_number: u32,
+        /// Part size in bytes.
+        size: u64,
+    },
+    /// A checkpoint file could not be used (corrupt, stale, or its upload is gone); a fresh
+    /// upload starts.
+    CheckpointDiscarded {
+        /// Why.
+        reason: String,
+    },
+    /// A request was sent again after a retryable failure (here: a CRC-64 mismatch the uploader
+    /// detected itself; the transport's own retries are below this layer).
+    Retried {
+        /// What was retried, e.g. `UploadPart 3`.
+        operation: String,
+        /// The attempt that is about to run (2 for the first retry).
+        attempt: u32,
+    },
+}
+
+/// Where progress events go: a callback (`Progress::new`) or a channel (`Progress::channel`).
+/// Cheap to clone. Callbacks run on the uploading task; keep them short.
+#[derive(Clone)]
+pub struct Progress {
+    sink: Arc<dyn Fn(&ProgressEvent) + Send + Sync>,
+}
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
+impl Progress {
+    /// Calls `f` for every event.
+    pub fn new(f: impl Fn(&ProgressEvent) + Send + Sync + 'static) -> Self {
+        Self { sink: Arc::new(f) }
+    }
+
+    /// Sends every event into an unbounded channel; the receiver end is returned.
+    pub fn channel() -> (Self, tokio::sync::mpsc::UnboundedReceiver<ProgressEvent>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (
+            Self::new(move |event| {
+                let _ = tx.send(event.clone());
+            }),
+            rx,
+        )
+    }
+
+    pub(crate) fn emit(&self, event: ProgressEvent) {
+        (self.sink)(&event);
+    }
+}
+
+/// Optional progress sink plus the running byte count of one upload.
+#[derive(Debug, Clone)]
+pub(crate) struct Tracker {
+    progress: Option<Progress>,
+    sent: Arc<std::sync::atomic::AtomicU64>,
+    total: Option<u64>,
+}
+
+impl Tracker {
+    pub(crate) fn new(progress: Option<Progress>, total: Option<u64>) -> Self {
+        Self {
+            progress,
+            sent: Arc::default(),
+            total,
+        }
+    }
+
+    pub(crate) fn bytes(&self, bytes: u64) {
+        let total_sent = self
+            .sent
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed)
+            + bytes;
+        if let Some(p) = &self.progress {
+            p.emit(ProgressEvent::BytesSent {
+                bytes,
+                total_sent,
+                total: self.total,
+            });
+        }
+    }
+
+    /// Counts bytes already in OSS (resumed parts) without an event.
+    pub(crate) fn preload(&self, bytes: u64) {
+        self.sent
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn event(&self, event: ProgressEvent) {
+        if let Some(p) = &self.progress {
+            p.emit(event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_and_tracker() {
+        let (p, mut rx) = Progress::channel();
+        let t = Tracker::new(Some(p), Some(10));
+        t.bytes(4);
+        t.bytes(6);
+        t.event(ProgressEvent::PartDone {
+            part_number: 1,
+            size: 10,
+        });
+        assert_eq!(
+            rx.try_recv().ok(),
+            Some(ProgressEvent::BytesSent {
+                bytes: 4,
+                total_sent: 4,
+                total: Some(10)
+            })
+        );
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(ProgressEvent::BytesSent { total_sent: 10, .. })
+        ));
+        assert!(matches!(rx.try_recv(), Ok(ProgressEvent::PartDone { .. })));
+    }
+}

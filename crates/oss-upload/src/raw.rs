@@ -1,0 +1,287 @@
+//! The raw multipart calls: Initiate, UploadPart, Complete, Abort, ListParts.
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use md5::Digest as _;
+use oss_callback::{Callback, CallbackVars};
+
+use crate::client::{Client, Ctx, ExpectedCrc};
+use crate::crc::Crc64;
+use crate::options::{insert, ObjectOptions};
+use crate::output::UploadOutput;
+use crate::progress::Tracker;
+use crate::simple::{apply_callback, upload_output};
+use crate::wire::{self, CompletedPart, ListedPart};
+use crate::Error;
+
+/// A part uploaded by [`Client::upload_part`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadedPart {
+    /// Part number.
+    pub part_number: u32,
+    /// ETag, with its quotes.
+    pub etag: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// CRC-64 of the part.
+    pub crc64: u64,
+}
+
+impl From<&UploadedPart> for CompletedPart {
+    fn from(p: &UploadedPart) -> Self {
+        CompletedPart {
+            part_number: p.part_number,
+            etag: p.etag.clone(),
+        }
+    }
+}
+
+impl Client {
+    /// InitiateMultipartUpload: returns the upload id. Object options (Content-Type, metadata,
+    /// ACL, storage class, SSE, ...) are given here.
+    ///
+    /// # Errors
+    /// [`Error::Request`], [`Error::BadResponse`], [`Error::InvalidArgument`].
+    pub async fn initiate_multipart_upload(
+        &self,
+        key: &str,
+        options: &ObjectOptions,
+    ) -> Result<String, Error> {
+        let mut headers = HeaderMap::new();
+        options.apply(key, &mut headers)?;
+        let req = self
+            .request(Method::POST, key)
+            .with_query("uploads", "")
+            .with_headers(headers);
+        let resp = self
+            .execute(req, &Ctx::new("InitiateMultipartUpload", key), None)
+            .await?;
+        wire::parse_initiate(&resp.body)
+    }
+
+    /// UploadPart: sends `data` as part `part_number` (1..=10000), checking its CRC-64.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad part number, [`Error::Request`],
+    /// [`Error::CrcMismatch`], [`Error::BadResponse`] when OSS returns no ETag.
+    pub async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        data: Bytes,
+    ) -> Result<UploadedPart, Error> {
+        self.upload_part_tracked(
+            key,
+            upload_id,
+            part_number,
+            data,
+            false,
+            &Tracker::new(None, None),
+        )
+        .await
+    }
+
+    pub(crate) async fn upload_part_tracked(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        data: Bytes,
+        content_md5: bool,
+        tracker: &Tracker,
+    ) -> Result<UploadedPart, Error> {
+        if !(1..=10_000).contains(&part_number) {
+            return Err(Error::InvalidArgument {
+                name: "part number",
+                message: format!("{part_number} is not in 1..=10000"),
+            });
+        }
+        let crc = Crc64::checksum(&data);
+        let size = data.len() as u64;
+        let mut headers = HeaderMap::new();
+        if content_md5 {
+            let d: [u8; 16] = md5::Md5::digest(&data).into();
+            insert(
+                &mut headers,
+                "content-md5",
+                &base64::engine::general_purpose::STANDARD.encode(d),
+            )?;
+        }
+        let op = format!("UploadPart {part_number}");
+        let req = self
+            .request(Method::PUT, key)
+            .with_query("partNumber", part_number.to_string())
+            .with_query("uploadId", upload_id)
+            .with_headers(headers)
+            .with_body(data);
+        let req = Client::with_tracking(req, tracker, &op);
+        let ctx = Ctx::new(op, key).with_upload(upload_id);
+        let span = tracing::debug_span!("upload_part", part_number);
+        let resp = tracing::Instrument::instrument(
+            self.execute(req, &ctx, Some(ExpectedCrc::Known(crc))),
+            span,
+        )
+        .await?;
+        let etag = resp
+            .header("etag")
+            .map(str::to_owned)
+            .ok_or_else(|| Error::BadResponse {
+                operation: "UploadPart",
+                reason: "no ETag header".into(),
+            })?;
+        Ok(UploadedPart {
+            part_number,
+            etag,
+            size,
+            crc64: crc,
+        })
+    }
+
+    /// CompleteMultipartUpload with `parts` (sorted here), optionally with a callback. When
+    /// `expected_crc` is given (and CRC checks are on) it must equal the response's CRC-64.
+    ///
+    /// If OSS answers `NoSuchUpload` (a retried Complete whose first answer was lost), the object
+    /// is checked with HeadObject: when its size (and CRC-64, when known) match, the upload is
+    /// reported as completed (without the callback's answer, which was lost).
+    ///
+    /// # Errors
+    /// [`Error::CallbackFailed`] (object stored), [`Error::Request`], [`Error::CrcMismatch`].
+    pub async fn complete_multipart_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+        callback: Option<&Callback>,
+        vars: Option<&CallbackVars>,
+        options: &ObjectOptions,
+    ) -> Result<UploadOutput, Error> {
+        self.complete_checked(key, upload_id, parts, callback, vars, options, None)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn complete_checked(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+        callback: Option<&Callback>,
+        vars: Option<&CallbackVars>,
+        options: &ObjectOptions,
+        expected: Option<(u64, u64)>, // (crc, total size)
+    ) -> Result<UploadOutput, Error> {
+        let body = wire::complete_body(parts);
+        let mut headers = HeaderMap::new();
+        options.apply_complete(&mut headers)?;
+        let has_callback = apply_callback(&mut headers, callback, vars)?;
+        let d: [u8; 16] = md5::Md5::digest(body.as_bytes()).into();
+        insert(
+            &mut headers,
+            "content-md5",
+            &base64::engine::general_purpose::STANDARD.encode(d),
+        )?;
+        insert(&mut headers, "content-type", "application/xml")?;
+        let req = self
+            .request(Method::POST, key)
+            .with_query("uploadId", upload_id)
+            .with_headers(headers)
+            .with_body(body);
+        let ctx = Ctx::new("CompleteMultipartUpload", key).with_upload(upload_id);
+        let result = self
+            .execute(req, &ctx, expected.map(|(crc, _)| ExpectedCrc::Known(crc)))
+            .await;
+        let resp = match result {
+            Ok(resp) => resp,
+            Err(e) if e.service_code() == Some("NoSuchUpload") => {
+                return self.confirm_completed(key, expected, e).await;
+            }
+            Err(e) => return Err(e),
+        };
+        if has_callback {
+            return Ok(upload_output(resp, true));
+        }
+        let mut out = UploadOutput::from_headers(&resp.headers);
+        if !resp.body.is_empty() {
+            if let Ok((etag, _)) = wire::parse_complete(&resp.body) {
+                if out.etag.is_none() {
+                    out.etag = etag;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn confirm_completed(
+        &self,
+        key: &str,
+        expected: Option<(u64, u64)>,
+        original: Error,
+    ) -> Result<UploadOutput, Error> {
+        let Some((crc, size)) = expected else {
+            return Err(original);
+        };
+        let Ok(head) = self.head_object(key).await else {
+            return Err(original);
+        };
+        let crc_ok = match (head.crc64, self.inner.crc_check) {
+            (Some(server), true) => server == crc,
+            _ => true,
+        };
+        if head.size == size && crc_ok {
+            tracing::info!(
+                key,
+                "Complete answered NoSuchUpload but the object is complete"
+            );
+            return Ok(UploadOutput {
+                etag: head.etag,
+                request_id: head.request_id,
+                crc64: head.crc64,
+                version_id: head.version_id,
+                callback: None,
+            });
+        }
+        Err(original)
+    }
+
+    /// AbortMultipartUpload: removes the upload and its parts.
+    ///
+    /// # Errors
+    /// [`Error::Request`] (`NoSuchUpload` when it is already gone).
+    pub async fn abort_multipart_upload(&self, key: &str, upload_id: &str) -> Result<(), Error> {
+        let req = self
+            .request(Method::DELETE, key)
+            .with_query("uploadId", upload_id);
+        let ctx = Ctx::new("AbortMultipartUpload", key).with_upload(upload_id);
+        self.execute(req, &ctx, None).await.map(|_| ())
+    }
+
+    /// ListParts, all pages: the parts uploaded so far, ascending.
+    ///
+    /// # Errors
+    /// [`Error::Request`] (`NoSuchUpload` for an unknown upload), [`Error::BadResponse`].
+    pub async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<ListedPart>, Error> {
+        let mut out = Vec::new();
+        let mut marker: Option<u32> = None;
+        loop {
+            let mut req = self
+                .request(Method::GET, key)
+                .with_query("uploadId", upload_id)
+                .with_query("max-parts", "1000");
+            if let Some(m) = marker {
+                req = req.with_query("part-number-marker", m.to_string());
+            }
+            let ctx = Ctx::new("ListParts", key).with_upload(upload_id);
+            let resp = self.execute(req, &ctx, None).await?;
+            let page = wire::parse_list_parts(&resp.body)?;
+            out.extend(page.parts);
+            match (page.is_truncated, page.next_part_number_marker) {
+                (true, Some(next)) if Some(next) != marker => marker = Some(next),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}

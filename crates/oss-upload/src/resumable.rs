@@ -1,0 +1,326 @@
+//! Resumable upload of a local file: a checkpoint file records the upload id and every completed
+//! part; a later run confirms the recorded parts with ListParts and uploads only the missing ones.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use oss_callback::{Callback, CallbackVars};
+use tracing::Instrument as _;
+
+use crate::checkpoint::{
+    self, checkpoint_path, CheckpointIdentity, CheckpointRecord, CheckpointRejection,
+};
+use crate::client::Client;
+use crate::multipart::{
+    complete_parts, upload_parts, wrap, CheckpointWriter, Feed, PartSettings, RangeData,
+};
+use crate::options::{ContentMd5, ObjectOptions};
+use crate::output::UploadOutput;
+use crate::part_size::{part_count, DEFAULT_PARALLELISM};
+use crate::progress::{Progress, ProgressEvent, Tracker};
+use crate::raw::UploadedPart;
+use crate::source::{file_meta, io_err};
+use crate::Error;
+
+/// Builder for a resumable upload of a local file (see [`Client::resumable_upload`]).
+///
+/// The checkpoint lives beside the file as `<name>.ucp` when that directory is writable, else in
+/// the system temp directory, or in [`ResumableUpload::with_checkpoint_dir`]. It is rewritten
+/// atomically after every part, so a crash loses at most the parts in flight; it is deleted after
+/// Complete. Parts are never aborted on error (they are what a later run resumes).
+#[derive(Debug)]
+#[must_use = "call .send().await"]
+pub struct ResumableUpload {
+    client: Client,
+    key: String,
+    path: PathBuf,
+    settings: PartSettings,
+    checkpoint_dir: Option<PathBuf>,
+    options: ObjectOptions,
+    callback: Option<Callback>,
+    vars: Option<CallbackVars>,
+    progress: Option<Progress>,
+}
+
+impl Client {
+    /// Starts a resumable upload of the file at `path` to `key`.
+    pub fn resumable_upload(
+        &self,
+        key: impl Into<String>,
+        path: impl Into<PathBuf>,
+    ) -> ResumableUpload {
+        ResumableUpload {
+            client: self.clone(),
+            key: key.into(),
+            path: path.into(),
+            settings: PartSettings::default(),
+            checkpoint_dir: None,
+            options: ObjectOptions::default(),
+            callback: None,
+            vars: None,
+            progress: None,
+        }
+    }
+}
+
+impl ResumableUpload {
+    /// Part size in bytes (0 = default 6 MiB); it is part of the checkpoint's identity.
+    pub fn with_part_size(mut self, bytes: u64) -> Self {
+        self.settings.part_size = bytes;
+        self
+    }
+
+    /// Parts in flight at once (0 = default 3).
+    pub fn with_parallelism(mut self, parts: usize) -> Self {
+        self.settings.parallelism = if parts == 0 {
+            DEFAULT_PARALLELISM
+        } else {
+            parts
+        };
+        self
+    }
+
+    /// Directory for the checkpoint file. Default: beside the source (else the temp dir).
+    pub fn with_checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.checkpoint_dir = Some(dir.into());
+        self
+    }
+
+    /// Object options (used when a new upload is initiated).
+    pub fn with_options(mut self, options: ObjectOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The upload callback, sent with CompleteMultipartUpload.
+    pub fn with_callback(mut self, callback: Callback) -> Self {
+        self.callback = Some(callback);
+        self
+    }
+
+    /// Custom callback variables.
+    pub fn with_callback_vars(mut self, vars: CallbackVars) -> Self {
+        self.vars = Some(vars);
+        self
+    }
+
+    /// Progress events (including `PartSkipped` and `CheckpointDiscarded`).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Where the checkpoint of this upload lives.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the source path cannot be resolved.
+    pub async fn checkpoint_path(&self) -> Result<PathBuf, Error> {
+        let abs = tokio::fs::canonicalize(&self.path)
+            .await
+            .map_err(|e| io_err(&self.path, e))?;
+        Ok(checkpoint_path(
+            &abs,
+            self.client.bucket(),
+            &self.key,
+            self.checkpoint_dir.as_deref(),
+        ))
+    }
+
+    /// Uploads (or resumes) the file.
+    ///
+    /// # Errors
+    /// [`Error::CallbackFailed`] (object stored; the checkpoint is removed), [`Error::Multipart`]
+    /// (the checkpoint and the parts are kept for the next run), [`Error::Checkpoint`],
+    /// [`Error::Io`], [`Error::Request`] when Initiate fails.
+    pub async fn send(self) -> Result<UploadOutput, Error> {
+        let span = tracing::info_span!("resumable_upload", bucket = %self.client.bucket(), key = %self.key);
+        self.run().instrument(span).await
+    }
+
+    async fn run(self) -> Result<UploadOutput, Error> {
+        let abs = tokio::fs::canonicalize(&self.path)
+            .await
+            .map_err(|e| io_err(&self.path, e))?;
+        let (size, mtime) = file_meta(&abs).await?;
+        let part_size = self.settings.resolve(Some(size))?;
+        let tracker = Tracker::new(self.progress.clone(), Some(size));
+        if size < part_size {
+            return self.single_put(abs).send().await;
+        }
+        let client = self.client.clone();
+        let ckpt_path = checkpoint_path(
+            &abs,
+            client.bucket(),
+            &self.key,
+            self.checkpoint_dir.as_deref(),
+        );
+        let identity = CheckpointIdentity {
+            source_path: abs.clone(),
+            source_size: size,
+            source_mtime: mtime,
+            part_size,
+            bucket: client.bucket().to_owned(),
+            key: self.key.clone(),
+        };
+        let resumed = self.resume(&ckpt_path, &identity, &tracker).await?;
+        let record = match resumed {
+            Some(record) => record,
+            None => {
+                let upload_id = client
+                    .initiate_multipart_upload(&self.key, &self.options)
+                    .await?;
+                CheckpointRecord::new(&identity, upload_id)
+            }
+        };
+        let upload_id = record.upload_id.clone();
+        let done: BTreeMap<u32, UploadedPart> = record
+            .parts
+            .iter()
+            .map(|p| {
+                (
+                    p.number,
+                    UploadedPart {
+                        part_number: p.number,
+                        etag: p.etag.clone(),
+                        size: p.size,
+                        crc64: p.crc64,
+                    },
+                )
+            })
+            .collect();
+        let writer = CheckpointWriter {
+            path: ckpt_path.clone(),
+            record: tokio::sync::Mutex::new(record),
+        };
+        writer.save().await?;
+        let count = part_count(size, part_size) as u32;
+        let missing: Vec<u32> = (1..=count).filter(|n| !done.contains_key(n)).collect();
+        tracing::debug!(%upload_id, confirmed = done.len(), missing = missing.len(), "uploading parts");
+        let mut feed = Feed::ranges_of(RangeData::File(abs.clone()), size, part_size, missing);
+        let md5 = matches!(self.options.content_md5, ContentMd5::Compute);
+        let key = self.key.clone();
+        let result = async {
+            let mut parts = upload_parts(
+                &client,
+                &key,
+                &upload_id,
+                &mut feed,
+                self.settings.parallelism,
+                md5,
+                &tracker,
+                Some(&writer),
+            )
+            .await?;
+            let (now_size, now_mtime) = file_meta(&abs).await?;
+            if (now_size, now_mtime) != (size, mtime) {
+                return Err(io_err(
+                    &abs,
+                    std::io::Error::other("the file changed during the upload"),
+                ));
+            }
+            parts.extend(done.into_values());
+            complete_parts(
+                &client,
+                &key,
+                &upload_id,
+                &parts,
+                self.callback.as_ref(),
+                self.vars.as_ref(),
+                &self.options,
+            )
+            .await
+        }
+        .await;
+        match result {
+            Ok(out) => {
+                remove_checkpoint(&ckpt_path).await?;
+                Ok(out)
+            }
+            Err(e @ Error::CallbackFailed(_)) => {
+                remove_checkpoint(&ckpt_path).await?;
+                Err(e)
+            }
+            Err(e) => Err(wrap(&client, &key, &upload_id, e)),
+        }
+    }
+
+    /// The checkpoint to resume from, with only the parts ListParts confirms; `None` for a
+    /// fresh upload (no checkpoint, or a corrupt, stale or dead one, which is reported).
+    async fn resume(
+        &self,
+        path: &Path,
+        identity: &CheckpointIdentity,
+        tracker: &Tracker,
+    ) -> Result<Option<CheckpointRecord>, Error> {
+        let loaded = match tokio::fs::read(path).await {
+            Ok(bytes) => checkpoint::parse(&bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => Err(CheckpointRejection::Corrupt(format!("unreadable: {e}"))),
+        };
+        let discard = |reason: String| {
+            tracing::warn!(path = %path.display(), %reason, "checkpoint discarded; starting a fresh upload");
+            tracker.event(ProgressEvent::CheckpointDiscarded { reason });
+        };
+        let record = match loaded.and_then(|r| r.check(identity).map(|()| r)) {
+            Ok(r) => r,
+            Err(rejection) => {
+                discard(rejection.to_string());
+                remove_checkpoint(path).await?;
+                return Ok(None);
+            }
+        };
+        let listed = match self.client.list_parts(&record.key, &record.upload_id).await {
+            Ok(l) => l,
+            Err(e) if e.service_code() == Some("NoSuchUpload") => {
+                discard(format!("upload {} no longer exists", record.upload_id));
+                remove_checkpoint(path).await?;
+                return Ok(None);
+            }
+            Err(e) => return Err(wrap(&self.client, &record.key, &record.upload_id, e)),
+        };
+        let mut confirmed = record.clone();
+        confirmed.parts.retain(|p| {
+            listed
+                .iter()
+                .any(|l| l.part_number == p.number && l.size == p.size && l.etag == p.etag)
+        });
+        confirmed.parts.sort_by_key(|p| p.number);
+        for p in &confirmed.parts {
+            tracker.preload(p.size);
+            tracker.event(ProgressEvent::PartSkipped {
+                part_number: p.number,
+                size: p.size,
+            });
+        }
+        Ok(Some(confirmed))
+    }
+
+    fn single_put(self, abs: PathBuf) -> crate::simple::PutObject {
+        let mut put = self
+            .client
+            .put_object(self.key, crate::UploadSource::File(abs))
+            .with_options(self.options);
+        if let Some(cb) = self.callback {
+            put = put.with_callback(cb);
+        }
+        if let Some(v) = self.vars {
+            put = put.with_callback_vars(v);
+        }
+        if let Some(p) = self.progress {
+            put = put.with_progress(p);
+        }
+        put
+    }
+}
+
+async fn remove_checkpoint(path: &Path) -> Result<(), Error> {
+    let p = path.to_owned();
+    tokio::task::spawn_blocking(move || checkpoint::remove(&p))
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r)
+        .map_err(|source| Error::Checkpoint {
+            path: path.to_owned(),
+            source,
+        })
+}

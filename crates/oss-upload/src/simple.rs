@@ -1,0 +1,234 @@
+//! PutObject: one request from bytes, a file or a stream of known length.
+
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::{HeaderMap, Method};
+use md5::Digest as _;
+use oss_callback::{Callback, CallbackVars};
+use oss_transport::{Body, Request, Response};
+use tracing::Instrument as _;
+
+use crate::client::{Client, Ctx, ExpectedCrc};
+use crate::crc::Crc64;
+use crate::options::{insert, ContentMd5, ObjectOptions};
+use crate::output::{CallbackResponse, UploadOutput};
+use crate::progress::{Progress, Tracker};
+use crate::source::{digest_file, file_meta, UploadSource};
+use crate::Error;
+
+/// Builder for a PutObject (see [`Client::put_object`]).
+#[derive(Debug)]
+#[must_use = "call .send().await"]
+pub struct PutObject {
+    client: Client,
+    key: String,
+    source: UploadSource,
+    options: ObjectOptions,
+    callback: Option<Callback>,
+    vars: Option<CallbackVars>,
+    progress: Option<Progress>,
+}
+
+/// Sets `x-oss-callback` / `x-oss-callback-var` (before signing).
+pub(crate) fn apply_callback(
+    headers: &mut HeaderMap,
+    callback: Option<&Callback>,
+    vars: Option<&CallbackVars>,
+) -> Result<bool, Error> {
+    match callback {
+        Some(cb) => {
+            oss_callback::encode_headers(cb, vars, headers)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// The output of a successful upload response.
+pub(crate) fn upload_output(resp: Response, has_callback: bool) -> UploadOutput {
+    let mut out = UploadOutput::from_headers(&resp.headers);
+    if has_callback {
+        out.callback = Some(CallbackResponse { body: resp.body });
+    }
+    out
+}
+
+impl Client {
+    /// Starts a PutObject of `source` to `key`.
+    pub fn put_object(&self, key: impl Into<String>, source: impl Into<UploadSource>) -> PutObject {
+        PutObject {
+            client: self.clone(),
+            key: key.into(),
+            source: source.into(),
+            options: ObjectOptions::default(),
+            callback: None,
+            vars: None,
+            progress: None,
+        }
+    }
+}
+
+impl PutObject {
+    /// Object options (metadata, ACL, Content-Type, ...). Default: none.
+    pub fn with_options(mut self, options: ObjectOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The upload callback OSS calls after storing the object. Default: none.
+    pub fn with_callback(mut self, callback: Callback) -> Self {
+        self.callback = Some(callback);
+        self
+    }
+
+    /// Custom callback variables (`x:` keys). Default: none.
+    pub fn with_callback_vars(mut self, vars: CallbackVars) -> Self {
+        self.vars = Some(vars);
+        self
+    }
+
+    /// Progress events. Default: none.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Sends the object.
+    ///
+    /// # Errors
+    /// [`Error::CallbackFailed`] (object stored), [`Error::CrcMismatch`], [`Error::Request`],
+    /// [`Error::Io`] / [`Error::Stream`] for the source, [`Error::InvalidArgument`] for options
+    /// (e.g. `ContentMd5::Compute` with a stream, or a stream without length).
+    pub async fn send(self) -> Result<UploadOutput, Error> {
+        let span =
+            tracing::info_span!("put_object", bucket = %self.client.bucket(), key = %self.key);
+        self.run().instrument(span).await
+    }
+
+    async fn run(self) -> Result<UploadOutput, Error> {
+        let PutObject {
+            client,
+            key,
+            source,
+            options,
+            callback,
+            vars,
+            progress,
+        } = self;
+        let mut headers = HeaderMap::new();
+        options.apply(&key, &mut headers)?;
+        let has_callback = apply_callback(&mut headers, callback.as_ref(), vars.as_ref())?;
+        let want_md5 = matches!(options.content_md5, ContentMd5::Compute);
+        if let ContentMd5::Value(v) = &options.content_md5 {
+            insert(&mut headers, "content-md5", v)?;
+        }
+        let b64 = |d: [u8; 16]| base64::engine::general_purpose::STANDARD.encode(d);
+        let (body, crc, total): (Body, ExpectedCrc, u64) = match source {
+            UploadSource::Bytes(b) => {
+                if want_md5 {
+                    insert(
+                        &mut headers,
+                        "content-md5",
+                        &b64(md5::Md5::digest(&b).into()),
+                    )?;
+                }
+                let crc = Crc64::checksum(&b);
+                let len = b.len() as u64;
+                (Body::Bytes(b), ExpectedCrc::Known(crc), len)
+            }
+            UploadSource::File(path) => {
+                let (len, _) = file_meta(&path).await?;
+                let (crc, read, md5) = digest_file(&path, want_md5).await?;
+                if read != len {
+                    return Err(crate::source::io_err(
+                        &path,
+                        std::io::Error::other("file changed while it was read"),
+                    ));
+                }
+                if let Some(d) = md5 {
+                    insert(&mut headers, "content-md5", &b64(d))?;
+                }
+                (Body::file(path, 0, len), ExpectedCrc::Known(crc), len)
+            }
+            UploadSource::Stream { stream, len } => {
+                let len = len.ok_or_else(|| Error::InvalidArgument {
+                    name: "source",
+                    message: "PutObject needs the stream's length; use a multipart upload".into(),
+                })?;
+                if want_md5 {
+                    return Err(Error::InvalidArgument {
+                        name: "content-md5",
+                        message: "cannot compute Content-MD5 of a stream before sending it".into(),
+                    });
+                }
+                insert(&mut headers, "content-length", &len.to_string())?;
+                let running = Arc::new(Mutex::new(Crc64::new()));
+                let r = Arc::clone(&running);
+                let stream = stream.inspect(move |chunk| {
+                    if let (Ok(c), Ok(mut crc)) = (chunk, r.lock()) {
+                        crc.update(c);
+                    }
+                });
+                (Body::stream(stream), ExpectedCrc::Running(running), len)
+            }
+        };
+        let tracker = Tracker::new(progress, Some(total));
+        let req = client
+            .request(Method::PUT, &key)
+            .with_headers(headers)
+            .with_body(body);
+        let req = Client::with_tracking(req, &tracker, "PutObject");
+        let resp = client
+            .execute(req, &Ctx::new("PutObject", &key), Some(crc))
+            .await?;
+        Ok(upload_output(resp, has_callback))
+    }
+}
+
+/// Upload with a presigned URL (see [`Client::put_presigned`]).
+impl Client {
+    /// PUTs `body` to a presigned URL, sending exactly `signed_headers` (as the presigner
+    /// returned them). A callback carried by the URL's query or by the signed headers is answered
+    /// like any other upload: `UploadOutput::callback`, or [`Error::CallbackFailed`].
+    ///
+    /// # Errors
+    /// As [`PutObject::send`].
+    pub async fn put_presigned(
+        &self,
+        url: http::Uri,
+        signed_headers: HeaderMap,
+        body: impl Into<Bytes>,
+    ) -> Result<UploadOutput, Error> {
+        let body: Bytes = body.into();
+        let key = presigned_key(&url, self.bucket());
+        let crc = Crc64::checksum(&body);
+        let req = Request::presigned(Method::PUT, url)
+            .with_headers(signed_headers)
+            .with_body(body);
+        let has_callback = req.carries_callback();
+        let resp = self
+            .execute(
+                req,
+                &Ctx::new("PutObject (presigned)", &key),
+                Some(ExpectedCrc::Known(crc)),
+            )
+            .await?;
+        Ok(upload_output(resp, has_callback))
+    }
+}
+
+/// The object key of a presigned URL, for error messages: the decoded path without the bucket
+/// segment when path-style.
+fn presigned_key(url: &http::Uri, bucket: &str) -> String {
+    let path = url.path().trim_start_matches('/');
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned();
+    match decoded.strip_prefix(&format!("{bucket}/")) {
+        Some(rest) => rest.to_owned(),
+        None => decoded,
+    }
+}
