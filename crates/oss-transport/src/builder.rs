@@ -63,11 +63,11 @@ impl Default for ClientBuilder {
             product: Product::Oss,
             credentials: None,
             retry: RetryConfig::default(),
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(60),
             timeout: None,
             pool_idle_timeout: Some(Duration::from_secs(50)),
-            pool_max_idle_per_host: 32,
+            pool_max_idle_per_host: 10,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             extra_roots: Vec::new(),
@@ -126,7 +126,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Limit for opening a connection (TCP and TLS). Default 10 s.
+    /// Limit for opening a connection (TCP and TLS). Default 5 s.
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -152,7 +152,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Most idle connections kept per origin. Default 32; 0 disables pooling.
+    /// Most idle connections kept per origin. Default 10; 0 disables pooling.
     pub fn with_pool_max_idle_per_host(mut self, max: usize) -> Self {
         self.pool_max_idle_per_host = max;
         self

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use http::Uri;
+use oss_sign::percent_encode;
 
 use crate::error::Error;
 
@@ -171,7 +172,7 @@ impl Endpoint {
             (Addressing::Cname, _) | (_, None) => {}
         }
         if let Some(k) = key {
-            path.push_str(&encode(k, true));
+            path.push_str(&percent_encode(k, true));
         }
         let mut text = format!("{}://{}{}", self.scheme.as_str(), host, path);
         if !query.is_empty() {
@@ -211,29 +212,10 @@ pub(crate) fn encode_query(query: &[(String, String)]) -> String {
         if i > 0 {
             out.push('&');
         }
-        out.push_str(&encode(name, false));
+        out.push_str(&percent_encode(name, false));
         if !value.is_empty() {
             out.push('=');
-            out.push_str(&encode(value, false));
-        }
-    }
-    out
-}
-
-/// Percent-encodes everything but `A-Z a-z 0-9 - . _ ~` (and `/` when `keep_slash`), upper-case hex.
-fn encode(s: &str, keep_slash: bool) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_' | b'~')
-            || (keep_slash && b == b'/')
-        {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 0xF)] as char);
+            out.push_str(&percent_encode(value, false));
         }
     }
     out

@@ -156,6 +156,19 @@ impl Conn {
         }
     }
 
+    /// Polls whether hyper is ready to send the next request on this connection.
+    pub(crate) fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), hyper::Error>> {
+        self.inner.sender.poll_ready(cx)
+    }
+
+    /// Puts a ready connection back into the pool.
+    pub(crate) fn checkin(self) {
+        self.pool.checkin(self.inner);
+    }
+
     /// [`Conn::release`] in a background task (streaming bodies, which finish inside `poll`).
     pub(crate) fn release_when_ready(self) {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {

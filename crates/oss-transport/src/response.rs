@@ -113,11 +113,22 @@ impl ResponseBody {
         }
     }
 
-    fn finish(&mut self) {
-        self.done = true;
-        if let Some(conn) = self.conn.take() {
-            conn.release_when_ready();
+    /// After the last frame: waits until hyper can take the next request on this connection, puts
+    /// it back into the pool, then reports the end. A connection that cannot be reused is dropped.
+    fn poll_release(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        if let Some(conn) = self.conn.as_mut() {
+            match conn.poll_ready(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(())) => {
+                    if let Some(conn) = self.conn.take() {
+                        conn.checkin();
+                    }
+                }
+                Poll::Ready(Err(_)) => self.conn = None,
+            }
         }
+        self.done = true;
+        Poll::Ready(None)
     }
 }
 
@@ -132,19 +143,14 @@ impl http_body::Body for ResponseBody {
         if self.done {
             return Poll::Ready(None);
         }
+        if self.incoming.is_end_stream() {
+            return self.poll_release(cx);
+        }
         let polled = Pin::new(&mut self.incoming).poll_frame(cx);
         match polled {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(None) => {
-                self.finish();
-                Poll::Ready(None)
-            }
-            Poll::Ready(Some(Ok(frame))) => {
-                if self.incoming.is_end_stream() {
-                    self.finish();
-                }
-                Poll::Ready(Some(Ok(frame)))
-            }
+            Poll::Ready(None) => self.poll_release(cx),
+            Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
             Poll::Ready(Some(Err(e))) => {
                 self.done = true;
                 self.conn = None;
@@ -157,11 +163,23 @@ impl http_body::Body for ResponseBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.done || self.incoming.is_end_stream()
+        self.done
     }
 
     fn size_hint(&self) -> SizeHint {
         self.incoming.size_hint()
+    }
+}
+
+impl Drop for ResponseBody {
+    fn drop(&mut self) {
+        // Read to the end but the final `None` never polled: still reusable, release it in the
+        // background. Otherwise dropping `conn` with the unread body closes the connection.
+        if let Some(conn) = self.conn.take() {
+            if http_body::Body::is_end_stream(&self.incoming) {
+                conn.release_when_ready();
+            }
+        }
     }
 }
 

@@ -111,3 +111,40 @@ async fn one_thousand_dropped_responses_use_one_connection() {
         "the negative control should open many connections, opened {opened}"
     );
 }
+
+#[tokio::test]
+async fn streaming_bodies_read_to_the_end_are_reused_and_dropped_ones_discarded() {
+    let (addr, connections) = counting_server().await;
+    let client = Client::builder()
+        .with_endpoint(
+            Endpoint::custom(&format!("http://{addr}"))
+                .unwrap()
+                .with_addressing(Addressing::PathStyle),
+        )
+        .build()
+        .unwrap();
+    let get = || {
+        Request::new(Method::GET)
+            .with_bucket("bucket")
+            .with_key("obj")
+            .with_auth(Auth::None)
+    };
+    let expected = callback_answer().len();
+    for _ in 0..20 {
+        let mut resp = client.send_streaming(get()).await.unwrap();
+        let mut total = 0;
+        while let Some(chunk) = resp.body.chunk().await {
+            total += chunk.unwrap().len();
+        }
+        assert_eq!(total, expected);
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+
+    // Dropped unread: that connection is closed, the next request dials anew.
+    let resp = client.send_streaming(get()).await.unwrap();
+    assert_eq!(resp.status, 200);
+    drop(resp);
+    let again = client.send(get()).await.unwrap();
+    assert_eq!(again.body.len(), expected);
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+}
