@@ -25,18 +25,13 @@ struct Args {
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// The access key id the emulator accepts.
-    #[arg(long, env = "OSS_ACCESS_KEY_ID", default_value = "ak")]
+    #[arg(long, default_value = "ak")]
     access_key_id: String,
     /// The access key secret (never printed).
-    #[arg(
-        long,
-        env = "OSS_ACCESS_KEY_SECRET",
-        default_value = "sk",
-        hide_env_values = true
-    )]
+    #[arg(long, default_value = "sk")]
     access_key_secret: String,
     /// Require this STS security token on every request. Default: none.
-    #[arg(long, env = "OSS_SESSION_TOKEN", hide_env_values = true)]
+    #[arg(long)]
     sts_token: Option<String>,
     /// Seconds a callback server has to answer.
     #[arg(long, default_value_t = 5.0)]
@@ -93,29 +88,37 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(path) = args.rsa_key {
         builder = builder.rsa_key_pem(std::fs::read_to_string(&path)?);
     }
+    let stop = shutdown_signal()?;
     let emu = builder.start().await?;
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "oss-emulator listening on {}", emu.endpoint())?;
         stdout.flush()?;
     }
-    wait_for_signal().await?;
+    stop.await;
     tracing::info!("shutting down");
     emu.shutdown().await;
     Ok(())
 }
 
+/// Resolves on SIGTERM or Ctrl-C. Created (handlers installed) before the address is printed,
+/// so a supervisor that signals right after reading the line is always handled gracefully.
 #[cfg(unix)]
-async fn wait_for_signal() -> std::io::Result<()> {
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r,
-        _ = term.recv() => Ok(()),
-    }
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() -> std::io::Result<()> {
-    tokio::signal::ctrl_c().await
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
