@@ -200,10 +200,13 @@ impl ClientBuilder {
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::config("user agent is not a valid header value"))?;
         let tls = connect::tls_config(&self.extra_roots).map_err(Error::config)?;
+        // After a fully read response hyper is ready again at once; a connection that is not
+        // (request body still unsent, server closing) is not worth waiting for.
+        let release_wait = self.read_timeout.min(Duration::from_secs(1));
         let pool = Pool::new(
             self.pool_idle_timeout,
             self.pool_max_idle_per_host,
-            self.read_timeout,
+            release_wait,
         );
         Ok(Client::from_inner(Inner {
             endpoint,

@@ -11,6 +11,10 @@ use crate::response::Response;
 /// test doubles in the crates built on this one.
 pub trait HttpSend: Send + Sync + std::fmt::Debug {
     /// Sends the request (with whatever retries the implementation applies).
+    ///
+    /// # Errors
+    ///
+    /// The implementation's failure, as an [`Error`] (see [`Client::send`]).
     fn send(&self, request: Request) -> BoxFuture<'_, Result<Response, Error>>;
 }
 

@@ -145,3 +145,71 @@ async fn refused_connections_are_retried_even_with_a_callback() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Accepts connections, reads the request, never answers.
+async fn silent_server() -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let _ = read_request(&mut socket).await;
+            held.push(socket);
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_stalled_response_hits_the_read_timeout_then_the_overall_one() {
+    let addr = silent_server().await;
+    let endpoint = Endpoint::custom(&format!("http://{addr}"))
+        .unwrap()
+        .with_addressing(Addressing::PathStyle);
+    let get = || {
+        Request::new(Method::GET)
+            .with_bucket("bucket")
+            .with_key("k")
+            .with_auth(Auth::None)
+    };
+
+    let client = Client::builder()
+        .with_endpoint(endpoint.clone())
+        .with_read_timeout(Duration::from_millis(150))
+        .with_retry(RetryConfig::default().with_base_delay(Duration::ZERO))
+        .build()
+        .unwrap();
+    let err = client.send(get()).await.unwrap_err();
+    match err {
+        Error::Exhausted { attempts: 3, last } => assert!(
+            matches!(
+                *last,
+                Error::Timeout {
+                    phase: oss_transport::TimeoutPhase::Read
+                }
+            ),
+            "{last:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    let client = Client::builder()
+        .with_endpoint(endpoint)
+        .with_timeout(Duration::from_millis(150))
+        .build()
+        .unwrap();
+    let err = client.send(get()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                phase: oss_transport::TimeoutPhase::Overall
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+}

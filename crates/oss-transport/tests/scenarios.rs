@@ -413,3 +413,81 @@ async fn signed_request_without_credentials_is_a_config_error() {
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
     assert_eq!(hits(&server).await, 0);
 }
+
+#[tokio::test]
+async fn file_range_bodies_are_reopened_on_retry_and_report_progress() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(502).set_body_string(error_xml(
+            "BadGateway",
+            "x",
+            "0000-3",
+        )))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let dir = std::env::temp_dir().join(format!("oss-transport-scenarios-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("part.bin");
+    let data: Vec<u8> = (0..500_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+
+    let reports = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&reports);
+    let req = Request::new(Method::PUT)
+        .with_bucket("bucket")
+        .with_key("part")
+        .with_query("partNumber", "2")
+        .with_query("uploadId", "u-1")
+        .with_body(oss_transport::Body::file(&path, 100_000, 300_000))
+        .with_progress(move |n| sink.lock().unwrap().push(n));
+    client(&server).send(req).await.unwrap();
+
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 2);
+    for r in &received {
+        assert_eq!(&r.body[..], &data[100_000..400_000]);
+        assert_eq!(r.headers.get("content-length").unwrap(), "300000");
+        assert_eq!(r.url.query(), Some("partNumber=2&uploadId=u-1"));
+    }
+    let reports = reports.lock().unwrap();
+    assert_eq!(
+        reports.iter().filter(|&&n| n == 300_000).count(),
+        2,
+        "each attempt reports up to the full length"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn stream_bodies_are_sent_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(error_xml(
+            "InternalError",
+            "x",
+            "0000-1",
+        )))
+        .mount(&server)
+        .await;
+    let chunks = futures_util::stream::iter(vec![
+        Ok(bytes::Bytes::from_static(b"chunk-1 ")),
+        Ok(bytes::Bytes::from_static(b"chunk-2")),
+    ]);
+    let req = Request::new(Method::PUT)
+        .with_bucket("bucket")
+        .with_key("s")
+        .with_body(oss_transport::Body::stream(chunks));
+    let err = client(&server).send(req).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Service(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR),
+        "{err:?}"
+    );
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(&received[0].body[..], b"chunk-1 chunk-2");
+}
