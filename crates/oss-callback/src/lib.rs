@@ -73,6 +73,8 @@ mod callback;
 mod carrier;
 mod codec;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod signature;
 mod template;
 mod values;
