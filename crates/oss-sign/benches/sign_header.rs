@@ -55,5 +55,15 @@ fn clone_parts(p: &http::request::Parts) -> http::request::Parts {
     b.body(()).expect("valid request").into_parts().0
 }
 
-criterion_group!(benches, put_object);
+/// What the cache saves: deriving the signing key (four HMACs) on every call.
+fn derive_key(c: &mut Criterion) {
+    let scope = oss_sign::Scope::new("20231216", "cn-hangzhou", oss_sign::Product::Oss);
+    c.bench_function("sign_header/derive_signing_key_uncached", |b| {
+        b.iter(|| {
+            oss_sign::SigningKey::derive(black_box("ExampleAccessKeySecretExampleSecre"), &scope)
+        })
+    });
+}
+
+criterion_group!(benches, put_object, derive_key);
 criterion_main!(benches);

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use http::{HeaderMap, HeaderName, Method};
+use http::{HeaderMap, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 
 use crate::encoding::{encode_into, percent_encode};
@@ -83,7 +83,7 @@ pub(crate) enum Strictness {
 
 /// Where a signed header's value comes from while building.
 enum HeaderSource<'a> {
-    Map(&'a HeaderName),
+    Map(&'a HeaderValue),
     Value(&'a str),
 }
 
@@ -119,7 +119,10 @@ pub(crate) struct Parts<'a> {
 ///     "POST\n/bucket/a%20b.txt\nuploads\ncontent-type:text/plain\nx-oss-date:20231216T162057Z\n\n\nUNSIGNED-PAYLOAD"
 /// );
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the text with any STS token (header or query parameter) replaced by `***`;
+/// `Display` shows the exact text.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CanonicalRequest {
     text: String,
     additional: Vec<String>,
@@ -225,47 +228,51 @@ impl CanonicalRequest {
         }
         text.push('\n');
 
-        // Canonical headers.
-        let mut signed: Vec<(&str, HeaderSource<'_>)> = Vec::with_capacity(8);
-        for name in p.headers.keys() {
+        // Canonical headers: `HeaderMap::iter` yields the values of one name consecutively,
+        // in order; a stable sort by name keeps that order for joining with ','.
+        let mut signed: Vec<(&str, HeaderSource<'_>)> = Vec::with_capacity(p.headers.len() + 3);
+        for (name, value) in p.headers {
             let n = name.as_str();
-            if p.overrides.iter().any(|(o, _)| *o == n) {
-                continue;
-            }
-            if is_default_signed_header(n) || p.additional.iter().any(|a| a == n) {
-                signed.push((n, HeaderSource::Map(name)));
+            if (is_default_signed_header(n) || p.additional.iter().any(|a| a == n))
+                && !p.overrides.iter().any(|(o, _)| *o == n)
+            {
+                signed.push((n, HeaderSource::Map(value)));
             }
         }
         for (name, value) in p.overrides {
             signed.push((name, HeaderSource::Value(value)));
         }
-        signed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        signed.sort_by(|a, b| a.0.cmp(b.0));
+        let mut previous: Option<&str> = None;
         for (name, source) in &signed {
-            text.push_str(name);
-            text.push(':');
+            if previous == Some(*name) {
+                text.push(',');
+            } else {
+                if previous.is_some() {
+                    text.push('\n');
+                }
+                text.push_str(name);
+                text.push(':');
+                previous = Some(name);
+            }
             match source {
                 HeaderSource::Value(v) => text.push_str(v.trim()),
-                HeaderSource::Map(header) => {
-                    for (i, v) in p.headers.get_all(*header).iter().enumerate() {
-                        if i > 0 {
-                            text.push(',');
+                HeaderSource::Map(v) => {
+                    let raw = trim_bytes(v.as_bytes());
+                    let value: Cow<'_, str> = match std::str::from_utf8(raw) {
+                        Ok(s) => Cow::Borrowed(s),
+                        Err(_) if strictness == Strictness::Lossy => String::from_utf8_lossy(raw),
+                        Err(_) => {
+                            return Err(Error::InvalidHeaderValue {
+                                name: (*name).to_owned(),
+                            })
                         }
-                        let raw = trim_bytes(v.as_bytes());
-                        let value: Cow<'_, str> = match std::str::from_utf8(raw) {
-                            Ok(s) => Cow::Borrowed(s),
-                            Err(_) if strictness == Strictness::Lossy => {
-                                String::from_utf8_lossy(raw)
-                            }
-                            Err(_) => {
-                                return Err(Error::InvalidHeaderValue {
-                                    name: (*name).to_owned(),
-                                })
-                            }
-                        };
-                        text.push_str(value.trim());
-                    }
+                    };
+                    text.push_str(value.trim());
                 }
             }
+        }
+        if previous.is_some() {
             text.push('\n');
         }
         text.push('\n');
@@ -303,7 +310,50 @@ impl CanonicalRequest {
 
     /// Lower-case hex SHA-256 of the text (the last line of the string to sign).
     pub fn hash_hex(&self) -> String {
-        hex::encode(self.hash())
+        crate::encoding::hex32(&self.hash())
+    }
+}
+
+impl CanonicalRequest {
+    /// The text with the value of `x-oss-security-token` (header line or query parameter)
+    /// replaced by `***`, for logs.
+    pub fn redacted(&self) -> String {
+        const HEADER: &str = "x-oss-security-token:";
+        const PARAM: &str = "x-oss-security-token=";
+        let mut out = String::with_capacity(self.text.len());
+        for (i, line) in self.text.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            if line.starts_with(HEADER) {
+                out.push_str(HEADER);
+                out.push_str("***");
+            } else if i == 2 && line.contains(PARAM) {
+                for (j, pair) in line.split('&').enumerate() {
+                    if j > 0 {
+                        out.push('&');
+                    }
+                    if pair.starts_with(PARAM) {
+                        out.push_str(PARAM);
+                        out.push_str("***");
+                    } else {
+                        out.push_str(pair);
+                    }
+                }
+            } else {
+                out.push_str(line);
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Debug for CanonicalRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CanonicalRequest")
+            .field("text", &self.redacted())
+            .field("additional", &self.additional)
+            .finish()
     }
 }
 
@@ -382,6 +432,24 @@ mod tests {
         );
         let lossy = CanonicalRequest::new(&Method::PUT, None, None, &[], &h, &[], "X");
         assert!(lossy.as_str().contains("x-oss-meta-bin:a\u{fffd}b\n"));
+    }
+
+    #[test]
+    fn debug_redacts_security_token() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-oss-security-token",
+            HeaderValue::from_static("Sts-T0ken"),
+        );
+        let q = vec![("x-oss-security-token".to_owned(), "Sts-T0ken".to_owned())];
+        let cr = CanonicalRequest::new(&Method::GET, None, None, &q, &h, &[], "X");
+        assert!(cr.to_string().contains("Sts-T0ken"));
+        let dbg = format!("{cr:?}");
+        assert!(!dbg.contains("Sts-T0ken"), "{dbg}");
+        assert_eq!(
+            cr.redacted(),
+            "GET\n/\nx-oss-security-token=***\nx-oss-security-token:***\n\n\nX"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, Weekday};
+use time::{Date, Month, PrimitiveDateTime, Time};
 
 use crate::Error;
 
@@ -32,28 +32,33 @@ impl Stamp {
         if secs > MAX_UNIX {
             return Err(Error::TimeOutOfRange);
         }
-        let secs = i64::try_from(secs).map_err(|_| Error::TimeOutOfRange)?;
-        let dt = OffsetDateTime::from_unix_timestamp(secs).map_err(|_| Error::TimeOutOfRange)?;
-        let year = u32::try_from(dt.year()).map_err(|_| Error::TimeOutOfRange)?;
-        let (month, day) = (u8::from(dt.month()), dt.day());
-        let (hour, minute, second) = (dt.hour(), dt.minute(), dt.second());
+        let days = secs / 86_400;
+        let of_day = secs % 86_400;
+        let (year, month, day) = civil_from_days(days);
+        // All values are bounded (year <= 9999, of_day < 86400), so the casts cannot truncate.
+        let (hour, minute, second) = (
+            (of_day / 3600) as u32,
+            (of_day / 60 % 60) as u32,
+            (of_day % 60) as u32,
+        );
 
         let mut datetime = *b"00000000T000000Z";
         put_digits(&mut datetime[0..4], year);
-        put_digits(&mut datetime[4..6], month.into());
-        put_digits(&mut datetime[6..8], day.into());
-        put_digits(&mut datetime[9..11], hour.into());
-        put_digits(&mut datetime[11..13], minute.into());
-        put_digits(&mut datetime[13..15], second.into());
+        put_digits(&mut datetime[4..6], month);
+        put_digits(&mut datetime[6..8], day);
+        put_digits(&mut datetime[9..11], hour);
+        put_digits(&mut datetime[11..13], minute);
+        put_digits(&mut datetime[13..15], second);
 
         let mut http_date = *b"Xxx, 00 Xxx 0000 00:00:00 GMT";
-        http_date[0..3].copy_from_slice(weekday_name(dt.weekday()));
-        put_digits(&mut http_date[5..7], day.into());
-        http_date[8..11].copy_from_slice(month_name(dt.month()));
+        // 1970-01-01 was a Thursday.
+        http_date[0..3].copy_from_slice(&WEEKDAYS[((days + 4) % 7) as usize]);
+        put_digits(&mut http_date[5..7], day);
+        http_date[8..11].copy_from_slice(&MONTHS[(month as usize).saturating_sub(1) % 12]);
         put_digits(&mut http_date[12..16], year);
-        put_digits(&mut http_date[17..19], hour.into());
-        put_digits(&mut http_date[20..22], minute.into());
-        put_digits(&mut http_date[23..25], second.into());
+        put_digits(&mut http_date[17..19], hour);
+        put_digits(&mut http_date[20..22], minute);
+        put_digits(&mut http_date[23..25], second);
         Ok(Self {
             datetime,
             http_date,
@@ -94,33 +99,28 @@ fn put_digits(out: &mut [u8], mut value: u32) {
     }
 }
 
-fn weekday_name(w: Weekday) -> &'static [u8; 3] {
-    match w {
-        Weekday::Monday => b"Mon",
-        Weekday::Tuesday => b"Tue",
-        Weekday::Wednesday => b"Wed",
-        Weekday::Thursday => b"Thu",
-        Weekday::Friday => b"Fri",
-        Weekday::Saturday => b"Sat",
-        Weekday::Sunday => b"Sun",
-    }
-}
+const WEEKDAYS: [[u8; 3]; 7] = [
+    *b"Sun", *b"Mon", *b"Tue", *b"Wed", *b"Thu", *b"Fri", *b"Sat",
+];
+const MONTHS: [[u8; 3]; 12] = [
+    *b"Jan", *b"Feb", *b"Mar", *b"Apr", *b"May", *b"Jun", *b"Jul", *b"Aug", *b"Sep", *b"Oct",
+    *b"Nov", *b"Dec",
+];
 
-fn month_name(m: Month) -> &'static [u8; 3] {
-    match m {
-        Month::January => b"Jan",
-        Month::February => b"Feb",
-        Month::March => b"Mar",
-        Month::April => b"Apr",
-        Month::May => b"May",
-        Month::June => b"Jun",
-        Month::July => b"Jul",
-        Month::August => b"Aug",
-        Month::September => b"Sep",
-        Month::October => b"Oct",
-        Month::November => b"Nov",
-        Month::December => b"Dec",
-    }
+/// Proleptic Gregorian (year, month 1..=12, day 1..=31) of `days` since 1970-01-01
+/// (H. Hinnant's `civil_from_days`, for non-negative day counts).
+fn civil_from_days(days: u64) -> (u32, u32, u32) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    // Bounded by MAX_UNIX: year <= 9999.
+    (year as u32, month as u32, day as u32)
 }
 
 /// Clamps `t` into 1970..=9999 so the infallible formatters always have something to print.
@@ -280,6 +280,19 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn matches_time_crate_calendar(secs in 0u64..=MAX_UNIX) {
+            let dt = time::OffsetDateTime::from_unix_timestamp(secs as i64).expect("in range");
+            let want = format!(
+                "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+                dt.year(), u8::from(dt.month()), dt.day(), dt.hour(), dt.minute(), dt.second()
+            );
+            let stamp = Stamp::new(at(secs)).expect("in range");
+            proptest::prop_assert_eq!(stamp.datetime(), want);
+            let weekday = &stamp.http_date()[..3];
+            proptest::prop_assert_eq!(weekday, &format!("{:?}", dt.weekday())[..3]);
+        }
+
         #[test]
         fn roundtrip(secs in 0u64..=MAX_UNIX) {
             let t = at(secs);

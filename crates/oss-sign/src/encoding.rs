@@ -4,10 +4,42 @@ use std::borrow::Cow;
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+
+/// RFC 3986 unreserved bytes (`A-Z a-z 0-9 - . _ ~`), never encoded; a table for the hot path.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        i += 1;
+    }
+    table
+};
+
 /// Whether `b` is an RFC 3986 unreserved byte (`A-Z a-z 0-9 - . _ ~`), never encoded.
 #[inline]
 fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    UNRESERVED[usize::from(b)]
+}
+
+/// Appends the lower-case hex of `bytes` to `out`.
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8; 32]) {
+    let mut buf = [0u8; 64];
+    for (pair, b) in buf.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX_LOWER[usize::from(b >> 4)];
+        pair[1] = HEX_LOWER[usize::from(b & 0x0f)];
+    }
+    // Only ASCII hex digits were written.
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+}
+
+/// Lower-case hex of a 32-byte digest.
+pub(crate) fn hex32(bytes: &[u8; 32]) -> String {
+    let mut out = String::with_capacity(64);
+    push_hex(&mut out, bytes);
+    out
 }
 
 /// Percent-encodes `s` the way OSS V4 canonicalises it.
@@ -31,14 +63,23 @@ pub fn percent_encode(s: &str, keep_slash: bool) -> String {
 /// Appends the encoding of `s` (see [`percent_encode`]) to `out`.
 pub(crate) fn encode_into(out: &mut String, s: &str, keep_slash: bool) {
     out.reserve(s.len());
-    for &b in s.as_bytes() {
+    let bytes = s.as_bytes();
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
         if is_unreserved(b) || (keep_slash && b == b'/') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-            out.push(char::from(HEX_UPPER[usize::from(b & 0x0f)]));
+            continue;
         }
+        // The run `run_start..i` holds only ASCII bytes, so both ends are char boundaries.
+        if let Some(run) = s.get(run_start..i) {
+            out.push_str(run);
+        }
+        out.push('%');
+        out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
+        out.push(char::from(HEX_UPPER[usize::from(b & 0x0f)]));
+        run_start = i + 1;
+    }
+    if let Some(run) = s.get(run_start..) {
+        out.push_str(run);
     }
 }
 
@@ -113,6 +154,11 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn hex_matches_hex_crate(bytes in proptest::array::uniform32(proptest::prelude::any::<u8>())) {
+            proptest::prop_assert_eq!(hex32(&bytes), hex::encode(bytes));
+        }
+
         #[test]
         fn encode_then_decode_roundtrips(s in "\\PC*") {
             let enc = percent_encode(&s, false);

@@ -65,7 +65,7 @@ impl SigningKey {
 
     /// Lower-case hex HMAC-SHA256 of `text`: the signature.
     pub fn sign(&self, text: &str) -> String {
-        hex::encode(self.sign_bytes(text.as_bytes()))
+        crate::encoding::hex32(&self.sign_bytes(text.as_bytes()))
     }
 
     /// The raw 32-byte key. Treat it as a secret.

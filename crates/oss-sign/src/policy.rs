@@ -124,7 +124,7 @@ impl Signer {
         let stamp = Stamp::clamped(time);
         let policy_base64 = base64::engine::general_purpose::STANDARD.encode(policy_json);
         let key = self.cache.get(creds, stamp.date(), region, product);
-        let signature = hex::encode(key.sign_bytes(policy_base64.as_bytes()));
+        let signature = crate::encoding::hex32(&key.sign_bytes(policy_base64.as_bytes()));
         PostPolicySignature {
             policy_base64,
             signature,

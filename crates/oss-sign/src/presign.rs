@@ -76,7 +76,7 @@ impl fmt::Debug for Presigned {
 
 impl Signer {
     /// Presigns a request: returns its URI with `x-oss-signature-version`, `x-oss-date`,
-    /// `x-oss-expires`, `x-oss-credential`, [`x-oss-security-token`], [`x-oss-additional-headers`]
+    /// `x-oss-expires`, `x-oss-credential`, `x-oss-security-token` (STS only), `x-oss-additional-headers` (when any)
     /// and `x-oss-signature` appended, and the headers the uploader must send.
     ///
     /// `expires` is the lifetime (whole seconds); `None` means
@@ -171,7 +171,7 @@ impl Signer {
             &canonical_request.hash(),
         );
         let key = self.cache.get(creds, date, region, product);
-        let signature = hex::encode(key.sign_bytes(string_to_sign.as_str().as_bytes()));
+        let signature = crate::encoding::hex32(&key.sign_bytes(string_to_sign.as_str().as_bytes()));
 
         // The new query: the caller's segments, then ours in the Python SDK's order.
         let mut new_query = kept.join("&");

@@ -131,7 +131,7 @@ impl Signer {
             &canonical_request.hash(),
         );
         let key = self.cache.get(creds, date, region, product);
-        let signature = hex::encode(key.sign_bytes(string_to_sign.as_str().as_bytes()));
+        let signature = crate::encoding::hex32(&key.sign_bytes(string_to_sign.as_str().as_bytes()));
 
         let additional = canonical_request.effective_additional_headers();
         let mut auth = String::with_capacity(

@@ -52,11 +52,7 @@ impl StringToSign {
         text.push('\n');
         push_scope(&mut text, date, region, product);
         text.push('\n');
-        let mut hex_buf = [0u8; 64];
-        // A 32-byte input always fits a 64-byte buffer.
-        if hex::encode_to_slice(hash, &mut hex_buf).is_ok() {
-            text.push_str(std::str::from_utf8(&hex_buf).unwrap_or_default());
-        }
+        crate::encoding::push_hex(&mut text, hash);
         Self { text }
     }
 
