@@ -120,7 +120,10 @@ impl Client {
         let fut = retry::run(&inner.retry, policy, move |n| {
             inner.attempt_buffered(req, n)
         });
-        self.overall(fut).instrument(span).await
+        let started = Instant::now();
+        let result = self.overall(fut).instrument(span.clone()).await;
+        finish_span(&span, started, result.as_ref().map(|r| r.status));
+        result
     }
 
     /// Sends a request with retries and returns the 2xx response as soon as its head arrived; the
@@ -144,7 +147,10 @@ impl Client {
         let fut = retry::run(&inner.retry, policy, move |n| {
             inner.attempt_streaming(req, n)
         });
-        self.overall(fut).instrument(span).await
+        let started = Instant::now();
+        let result = self.overall(fut).instrument(span.clone()).await;
+        finish_span(&span, started, result.as_ref().map(|r| r.status));
+        result
     }
 
     async fn overall<T>(&self, fut: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
@@ -171,7 +177,25 @@ impl Client {
             bucket = req.bucket.as_deref().unwrap_or(""),
             key = req.key.as_deref().unwrap_or(""),
             callback = req.carries_callback(),
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
         )
+    }
+}
+
+/// Records the outcome on the request span and logs failures (never secrets: errors carry none).
+fn finish_span(span: &tracing::Span, started: Instant, outcome: Result<StatusCode, &Error>) {
+    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    match outcome {
+        Ok(status) => {
+            span.record("status", status.as_u16());
+        }
+        Err(e) => {
+            if let Some(status) = e.status() {
+                span.record("status", status.as_u16());
+            }
+            span.in_scope(|| tracing::debug!(error = %e, "request failed"));
+        }
     }
 }
 

@@ -148,3 +148,56 @@ async fn streaming_bodies_read_to_the_end_are_reused_and_dropped_ones_discarded(
     assert_eq!(again.body.len(), expected);
     assert_eq!(connections.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn pooling_can_be_disabled() {
+    let (addr, connections) = counting_server().await;
+    let client = Client::builder()
+        .with_endpoint(
+            Endpoint::custom(&format!("http://{addr}"))
+                .unwrap()
+                .with_addressing(Addressing::PathStyle),
+        )
+        .with_pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        let req = Request::new(Method::GET)
+            .with_bucket("bucket")
+            .with_key("obj")
+            .with_auth(Auth::None);
+        client.send(req).await.unwrap();
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_callers_share_at_most_one_connection_each() {
+    let (addr, connections) = counting_server().await;
+    let client = Client::builder()
+        .with_endpoint(
+            Endpoint::custom(&format!("http://{addr}"))
+                .unwrap()
+                .with_addressing(Addressing::PathStyle),
+        )
+        .build()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..25 {
+                let req = Request::new(Method::GET)
+                    .with_bucket("bucket")
+                    .with_key(format!("t{t}-{i}"))
+                    .with_auth(Auth::None);
+                assert_eq!(client.send(req).await.unwrap().status, 200);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let opened = connections.load(Ordering::SeqCst);
+    assert!((1..=8).contains(&opened), "opened {opened}");
+}

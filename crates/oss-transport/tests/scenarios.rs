@@ -491,3 +491,18 @@ async fn stream_bodies_are_sent_once() {
     assert_eq!(received.len(), 1);
     assert_eq!(&received[0].body[..], b"chunk-1 chunk-2");
 }
+
+#[test]
+fn client_debug_never_shows_the_secret() {
+    let client = Client::builder()
+        .with_region("cn-hangzhou")
+        .with_credentials_provider(StaticCredentialsProvider::new(
+            Credentials::new("LTAI-visible", "very-secret-sk")
+                .with_security_token("very-secret-token"),
+        ))
+        .build()
+        .unwrap();
+    let text = format!("{client:?}");
+    assert!(!text.contains("very-secret"), "{text}");
+    assert!(text.contains("oss-cn-hangzhou.aliyuncs.com"), "{text}");
+}
