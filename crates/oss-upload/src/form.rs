@@ -373,6 +373,30 @@ impl PostObject {
             .client
             .execute(req, &Ctx::new("PostObject", &self.key), Some(crc))
             .await?;
+        // The transport recognises callbacks in headers and queries only; a form-carried
+        // callback's 203 arrives here as a 2xx response.
+        if has_callback && resp.status == http::StatusCode::NON_AUTHORITATIVE_INFORMATION {
+            let (code, message, request_id, ec) = crate::wire::parse_error(&resp.body);
+            let out = UploadOutput::from_headers(&resp.headers);
+            return Err(Error::CallbackFailed(Box::new(
+                crate::error::CallbackFailure {
+                    bucket: self.client.bucket().to_owned(),
+                    key: self.key,
+                    upload_id: None,
+                    code: if code.is_empty() {
+                        "CallbackFailed".into()
+                    } else {
+                        code
+                    },
+                    message,
+                    ec,
+                    request_id: request_id.or(out.request_id),
+                    etag: out.etag,
+                    crc64: out.crc64,
+                    version_id: out.version_id,
+                },
+            )));
+        }
         Ok(upload_output(resp, has_callback))
     }
 }

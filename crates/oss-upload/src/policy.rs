@@ -189,11 +189,16 @@ impl PostPolicy {
             .iter()
             .map(PolicyCondition::to_value)
             .collect();
-        let doc = json!({ "expiration": expiration, "conditions": conditions });
-        serde_json::to_string(&doc).map_err(|e| crate::Error::InvalidArgument {
+        let bad = |e: serde_json::Error| crate::Error::InvalidArgument {
             name: "policy",
             message: e.to_string(),
-        })
+        };
+        // Written by hand so `expiration` comes first (serde_json sorts object keys).
+        Ok(format!(
+            "{{\"expiration\":{},\"conditions\":{}}}",
+            serde_json::to_string(&expiration).map_err(bad)?,
+            serde_json::to_string(&conditions).map_err(bad)?
+        ))
     }
 }
 

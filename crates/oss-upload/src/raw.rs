@@ -246,6 +246,24 @@ impl Client {
         Err(original)
     }
 
+    /// CompleteMultipartUpload from the parts [`Client::upload_part`] returned: like
+    /// [`Client::complete_multipart_upload`], and also checks the combined CRC-64 against the
+    /// response and, on `NoSuchUpload`, confirms a completed object by size and CRC-64.
+    ///
+    /// # Errors
+    /// As [`Client::complete_multipart_upload`], plus [`Error::CrcMismatch`].
+    pub async fn complete_uploaded_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[UploadedPart],
+        callback: Option<&Callback>,
+        vars: Option<&CallbackVars>,
+        options: &ObjectOptions,
+    ) -> Result<UploadOutput, Error> {
+        crate::multipart::complete_parts(self, key, upload_id, parts, callback, vars, options).await
+    }
+
     /// AbortMultipartUpload: removes the upload and its parts.
     ///
     /// # Errors
