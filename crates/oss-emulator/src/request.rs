@@ -211,6 +211,10 @@ impl Operation {
     }
 }
 
+/// Response extension naming the object key when the URL did not (PostObject), for the log.
+#[derive(Debug, Clone)]
+pub(crate) struct LoggedKey(pub(crate) String);
+
 /// One entry of the request log ([`Emulator::requests`](crate::Emulator::requests)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]

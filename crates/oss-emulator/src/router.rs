@@ -145,6 +145,9 @@ pub(crate) async fn handle(
         }
     }
     record.status = resp.status().as_u16();
+    if let Some(k) = resp.extensions_mut().remove::<request::LoggedKey>() {
+        record.key = Some(k.0);
+    }
     tracing::info!(
         method = %record.method,
         bucket = record.bucket.as_deref().unwrap_or(""),

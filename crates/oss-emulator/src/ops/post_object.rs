@@ -16,7 +16,7 @@ use crate::body::ResBody;
 use crate::callback;
 use crate::error::ApiError;
 use crate::policy::Policy;
-use crate::request::{check_key, header};
+use crate::request::{check_key, header, LoggedKey};
 use crate::router::Ctx;
 use crate::storage::{now_unix, Blob, ObjectMeta};
 use crate::xml::escape;
@@ -330,7 +330,7 @@ async fn store(
         ("content-md5", meta.content_md5.clone().unwrap_or_default()),
         ("x-oss-hash-crc64ecma", meta.crc64.to_string()),
     ];
-    Ok(finish_upload(
+    let mut resp = finish_upload(
         ctx,
         plan.as_ref(),
         &meta,
@@ -338,5 +338,7 @@ async fn store(
         headers,
         (status, body),
     )
-    .await)
+    .await;
+    resp.extensions_mut().insert(LoggedKey(meta.key.clone()));
+    Ok(resp)
 }
