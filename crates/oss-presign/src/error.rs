@@ -1,0 +1,64 @@
+//! The one error type of `oss-presign`.
+
+/// Why a URL could not be presigned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The endpoint is not an `http://` or `https://` URL with a host.
+    #[error("invalid endpoint `{endpoint}`: {reason}")]
+    InvalidEndpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A bucket name OSS would refuse (3–63 characters of `a-z`, `0-9`, `-`, not starting or
+    /// ending with `-`).
+    #[error("invalid bucket name `{bucket}`")]
+    InvalidBucket {
+        /// The bucket name as given.
+        bucket: String,
+    },
+    /// An empty object key.
+    #[error("the object key is empty")]
+    EmptyKey,
+    /// A callback was attached to an operation that cannot carry one (only PutObject and
+    /// CompleteMultipartUpload can).
+    #[error("{operation} cannot carry an upload callback")]
+    CallbackNotSupported {
+        /// The operation's name.
+        operation: &'static str,
+    },
+    /// A header name or value is not valid HTTP.
+    #[error("invalid header `{name}`")]
+    InvalidHeader {
+        /// The header name as given.
+        name: String,
+    },
+    /// The builder was given no credentials.
+    #[error("no credentials: call with_credentials or with_credentials_provider")]
+    MissingCredentials,
+    /// The credentials provider failed.
+    #[error("could not load credentials")]
+    Credentials(#[source] oss_sign::Error),
+    /// Signing failed (expiry outside 1..=604800 s, a time out of range, ...).
+    #[error("could not sign the URL")]
+    Sign(#[source] oss_sign::Error),
+    /// The callback could not be encoded.
+    #[error("could not encode the callback")]
+    Callback(#[source] oss_callback::Error),
+    /// The URL built from endpoint, bucket, key and query is not a valid URI.
+    #[error("the presigned URL is not a valid URI")]
+    InvalidUri(#[source] http::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn assert_bounds<T: Send + Sync + 'static>() {}
+        assert_bounds::<Error>();
+    }
+}

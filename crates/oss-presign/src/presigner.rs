@@ -1,0 +1,204 @@
+//! The presigner: endpoint, region and credentials, turning a [`PresignRequest`] into a URL.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use http::header::{HeaderName, HeaderValue};
+use oss_callback::{encode_headers, encode_query};
+use oss_sign::{
+    percent_encode, Credentials, Product, ProvideCredentials, Signer, SigningParams,
+    StaticCredentialsProvider,
+};
+
+use crate::endpoint::{check_bucket, Addressing, Endpoint};
+use crate::{CallbackCarrier, Error, PresignRequest, PresignedRequest};
+
+/// Presigns OSS requests with Signature V4. Cheap to clone; the derived signing key is cached
+/// across calls.
+#[derive(Clone)]
+pub struct Presigner {
+    signer: Signer,
+    credentials: Arc<dyn ProvideCredentials>,
+    region: String,
+    product: Product,
+    endpoint: Endpoint,
+    addressing: Addressing,
+}
+
+impl fmt::Debug for Presigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Presigner")
+            .field("region", &self.region)
+            .field("product", &self.product)
+            .field("endpoint", &self.endpoint)
+            .field("addressing", &self.addressing)
+            .field("credentials", &self.credentials)
+            .finish()
+    }
+}
+
+impl Presigner {
+    /// Starts a presigner for `region` (e.g. `cn-hangzhou`; for CloudBox, the CloudBox id).
+    pub fn builder(region: impl Into<String>) -> PresignerBuilder {
+        PresignerBuilder {
+            region: region.into(),
+            endpoint: None,
+            credentials: None,
+            product: Product::Oss,
+            addressing: Addressing::VirtualHosted,
+        }
+    }
+
+    /// Presigns `request`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidBucket`], [`Error::EmptyKey`], [`Error::InvalidHeader`],
+    /// [`Error::CallbackNotSupported`] for a callback on an operation other than PutObject or
+    /// CompleteMultipartUpload, [`Error::Credentials`] when the provider fails, and
+    /// [`Error::Sign`] for an expiry outside 1..=604800 s.
+    pub fn presign(&self, request: &PresignRequest) -> Result<PresignedRequest, Error> {
+        check_bucket(&request.bucket)?;
+        if request.key.is_empty() {
+            return Err(Error::EmptyKey);
+        }
+        let mut query = request.operation.query();
+        query.extend(request.query.iter().cloned());
+        let mut builder = http::Request::builder().method(request.operation.method());
+        for (name, value) in &request.headers {
+            let invalid = || Error::InvalidHeader { name: name.clone() };
+            let name = HeaderName::try_from(name.as_str()).map_err(|_| invalid())?;
+            let value = HeaderValue::try_from(value.as_str()).map_err(|_| invalid())?;
+            builder = builder.header(name, value);
+        }
+        let mut callback_headers = http::HeaderMap::new();
+        if let Some((callback, vars, carrier)) = &request.callback {
+            if !request.operation.accepts_callback() {
+                return Err(Error::CallbackNotSupported {
+                    operation: request.operation.name(),
+                });
+            }
+            match carrier {
+                CallbackCarrier::Header => {
+                    encode_headers(callback, vars.as_ref(), &mut callback_headers)
+                        .map_err(Error::Callback)?;
+                }
+                CallbackCarrier::Query => query.extend(encode_query(callback, vars.as_ref())),
+            }
+        }
+        let url = self.url(request, &query);
+        let (mut parts, ()) = builder
+            .uri(url)
+            .body(())
+            .map_err(Error::InvalidUri)?
+            .into_parts();
+        parts.headers.extend(callback_headers);
+
+        let credentials = self
+            .credentials
+            .provide_credentials()
+            .map_err(Error::Credentials)?;
+        let params = SigningParams::builder(self.region.clone())
+            .product(self.product)
+            .bucket(request.bucket.clone())
+            .key(request.key.clone())
+            .time(request.time.unwrap_or_else(SystemTime::now))
+            .additional_headers(request.additional_headers.iter().cloned())
+            .build()
+            .map_err(Error::Sign)?;
+        let presigned = self
+            .signer
+            .presign(&parts, &credentials, &params, request.expires)
+            .map_err(Error::Sign)?;
+        Ok(PresignedRequest {
+            method: parts.method,
+            uri: presigned.uri,
+            signed_headers: presigned.signed_headers,
+            expires_at: presigned.expires_at,
+        })
+    }
+
+    fn url(&self, request: &PresignRequest, query: &[(String, String)]) -> String {
+        let mut url = self
+            .endpoint
+            .object_url(self.addressing, &request.bucket, &request.key);
+        for (i, (name, value)) in query.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(&percent_encode(name, false));
+            if !value.is_empty() {
+                url.push('=');
+                url.push_str(&percent_encode(value, false));
+            }
+        }
+        url
+    }
+}
+
+/// Settings for a [`Presigner`].
+#[derive(Debug)]
+pub struct PresignerBuilder {
+    region: String,
+    endpoint: Option<String>,
+    credentials: Option<Arc<dyn ProvideCredentials>>,
+    product: Product,
+    addressing: Addressing,
+}
+
+impl PresignerBuilder {
+    /// The endpoint URL (`https://host[:port]` or `http://…`). Default:
+    /// `https://oss-<region>.aliyuncs.com`.
+    pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Fixed credentials.
+    pub fn with_credentials(self, credentials: Credentials) -> Self {
+        self.with_credentials_provider(StaticCredentialsProvider::new(credentials))
+    }
+
+    /// A credentials provider, asked on every [`Presigner::presign`] (so rotated STS tokens are
+    /// picked up). Required, through this or [`with_credentials`](Self::with_credentials).
+    pub fn with_credentials_provider(
+        mut self,
+        provider: impl ProvideCredentials + 'static,
+    ) -> Self {
+        self.credentials = Some(Arc::new(provider));
+        self
+    }
+
+    /// The signing product: [`Product::Oss`] (default) or [`Product::CloudBox`].
+    pub fn with_product(mut self, product: Product) -> Self {
+        self.product = product;
+        self
+    }
+
+    /// How the bucket appears in URLs. Default: [`Addressing::VirtualHosted`].
+    pub fn with_addressing(mut self, addressing: Addressing) -> Self {
+        self.addressing = addressing;
+        self
+    }
+
+    /// Builds the presigner.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidEndpoint`] for an endpoint that is not `http(s)://host[:port]`;
+    /// [`Error::MissingCredentials`] when no credentials were given.
+    pub fn build(self) -> Result<Presigner, Error> {
+        let endpoint = match &self.endpoint {
+            Some(e) => Endpoint::parse(e)?,
+            None => Endpoint::for_region(&self.region),
+        };
+        let credentials = self.credentials.ok_or(Error::MissingCredentials)?;
+        Ok(Presigner {
+            signer: Signer::new(),
+            credentials,
+            region: self.region,
+            product: self.product,
+            endpoint,
+            addressing: self.addressing,
+        })
+    }
+}
