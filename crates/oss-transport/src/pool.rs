@@ -164,6 +164,11 @@ impl Conn {
         self.inner.sender.poll_ready(cx)
     }
 
+    /// How long to wait for readiness after a response before giving up on the connection.
+    pub(crate) fn release_wait(&self) -> Duration {
+        self.pool.ready_timeout
+    }
+
     /// Puts a ready connection back into the pool.
     pub(crate) fn checkin(self) {
         self.pool.checkin(self.inner);

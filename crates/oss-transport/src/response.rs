@@ -1,6 +1,7 @@
 //! What the client hands back: a fully read response, or a streaming one.
 
 use std::fmt;
+use std::future::Future as _;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -85,6 +86,8 @@ pub struct ResponseBody {
     incoming: Incoming,
     conn: Option<Conn>,
     done: bool,
+    /// Bounds the wait for the connection to become reusable after the last frame.
+    release_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl ResponseBody {
@@ -93,6 +96,7 @@ impl ResponseBody {
             incoming,
             conn: Some(conn),
             done: false,
+            release_deadline: None,
         }
     }
 
@@ -118,7 +122,17 @@ impl ResponseBody {
     fn poll_release(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         if let Some(conn) = self.conn.as_mut() {
             match conn.poll_ready(cx) {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    let wait = conn.release_wait();
+                    let deadline = self
+                        .release_deadline
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(wait)));
+                    if deadline.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    // Not reusable in time: drop (close) it and end the body anyway.
+                    self.conn = None;
+                }
                 Poll::Ready(Ok(())) => {
                     if let Some(conn) = self.conn.take() {
                         conn.checkin();
