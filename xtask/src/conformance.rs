@@ -31,7 +31,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let mut tally = Tally::default();
     let outcome = run_suites(live, &mut tally);
-    println!("conformance: {} passed, {} failed", tally.passed, tally.failed);
+    println!(
+        "conformance: {} passed, {} failed",
+        tally.passed, tally.failed
+    );
     outcome
 }
 

@@ -9,6 +9,7 @@
 mod command;
 mod conformance;
 mod demo;
+mod fuzz;
 mod python;
 
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "conformance" => conformance::run(rest),
         "demo" => demo::run(rest),
+        "fuzz" => fuzz::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

@@ -31,7 +31,14 @@ pub fn ensure_venv(root: &Path) -> Result<PathBuf, String> {
         run(
             "pip install",
             Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                ])
                 .arg(&requirements),
         )?;
         std::fs::write(&stamp, wanted).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
@@ -47,7 +54,9 @@ pub fn run_suite(root: &Path, cargo: &str, tally: &mut Tally) -> Result<(), Stri
     }
     let python = ensure_venv(root)?;
 
-    println!("==> cargo build (the emulator and oss-sign's post_policy example, for the python suite)");
+    println!(
+        "==> cargo build (the emulator and oss-sign's post_policy example, for the python suite)"
+    );
     run(
         "cargo build",
         Command::new(cargo).current_dir(root).args([
