@@ -23,7 +23,7 @@ async fn put_get_head_delete_round_trip() {
         )
         .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.text());
-    let md5 = md5::compute_hex_upper(b"hi oss");
+    let md5 = md5_hex_upper(b"hi oss");
     assert_eq!(put.header("etag"), Some(format!("\"{md5}\"").as_str()));
     assert_eq!(
         put.header("x-oss-hash-crc64ecma"),
@@ -82,14 +82,13 @@ async fn put_get_head_delete_round_trip() {
     emu.shutdown().await;
 }
 
-mod md5 {
-    use md5::{Digest, Md5};
-    pub fn compute_hex_upper(data: &[u8]) -> String {
-        Md5::digest(data)
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect()
-    }
+fn md5_of(data: &[u8]) -> [u8; 16] {
+    use md5::Digest;
+    md5::Md5::digest(data).into()
+}
+
+fn md5_hex_upper(data: &[u8]) -> String {
+    md5_of(data).iter().map(|b| format!("{b:02X}")).collect()
 }
 
 #[tokio::test]
@@ -191,7 +190,7 @@ async fn head_errors_use_x_oss_err() {
 async fn content_md5_is_checked() {
     let emu = start().await;
     let c = TestClient::new(&emu);
-    let good = base64::engine::general_purpose::STANDARD.encode(::md5::Md5::digest_of(b"abc"));
+    let good = base64::engine::general_purpose::STANDARD.encode(md5_of(b"abc"));
     let r = c
         .send(Req::put(B, "md5", "abc").header("content-md5", &good))
         .await;
@@ -212,16 +211,6 @@ async fn content_md5_is_checked() {
         .await;
     assert_eq!(r.ec().as_deref(), Some("0017-00000502"));
     emu.shutdown().await;
-}
-
-trait DigestOf {
-    fn digest_of(data: &[u8]) -> [u8; 16];
-}
-impl DigestOf for ::md5::Md5 {
-    fn digest_of(data: &[u8]) -> [u8; 16] {
-        use ::md5::Digest;
-        ::md5::Md5::digest(data).into()
-    }
 }
 
 #[tokio::test]
