@@ -75,6 +75,8 @@ mod codec;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "server")]
+mod server;
 mod signature;
 mod template;
 mod values;
@@ -89,6 +91,8 @@ pub use carrier::{
     PARAM_CALLBACK_VAR,
 };
 pub use error::{Error, MAX_CALLBACK_JSON_LEN};
+#[cfg(feature = "server")]
+pub use server::{CallbackVerifyLayer, CallbackVerifyService, HyperKeyFetcher};
 pub use signature::{
     decode_pub_key_url, private_key_from_pem, public_key_from_der, public_key_from_pem,
     public_key_to_pem, sign_callback, signature_headers, string_to_sign, verify_callback,
