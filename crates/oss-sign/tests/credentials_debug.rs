@@ -39,3 +39,28 @@ fn provider_debug_masks_secret() {
         "{text}"
     );
 }
+
+/// Autoref probe: `Probe(&x).is_display()` resolves to the inherent method only when the type
+/// implements `Display`, otherwise to the blanket trait method.
+struct Probe<T>(T);
+
+trait NoDisplay {
+    fn is_display(&self) -> bool {
+        false
+    }
+}
+
+impl<T> NoDisplay for Probe<T> {}
+
+impl<T: std::fmt::Display> Probe<T> {
+    fn is_display(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn secrets_have_no_display() {
+    assert!(Probe(String::new()).is_display(), "probe positive control");
+    assert!(!Probe(Secret::new("x")).is_display());
+    assert!(!Probe(Credentials::new("ak", "sk")).is_display());
+}
