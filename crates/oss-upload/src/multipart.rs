@@ -553,7 +553,6 @@ async fn run_job(
     let part = client
         .upload_part_tracked(key, upload_id, job.number, data, md5, tracker)
         .await?;
-    drop(permit);
     if let Some(c) = ckpt {
         c.add(&part).await?;
     }
@@ -561,5 +560,7 @@ async fn run_job(
         part_number: part.part_number,
         size: part.size,
     });
+    // Released only now: a part counts against the parallelism until it is recorded.
+    drop(permit);
     Ok(part)
 }

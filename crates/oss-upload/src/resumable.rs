@@ -261,7 +261,7 @@ impl ResumableUpload {
             tracing::warn!(path = %path.display(), %reason, "checkpoint discarded; starting a fresh upload");
             tracker.event(ProgressEvent::CheckpointDiscarded { reason });
         };
-        let record = match loaded.and_then(|r| r.check(identity).map(|()| r)) {
+        let record = match loaded {
             Ok(r) => r,
             Err(rejection) => {
                 discard(rejection.to_string());
@@ -269,6 +269,21 @@ impl ResumableUpload {
                 return Ok(None);
             }
         };
+        if let Err(rejection) = record.check(identity) {
+            discard(rejection.to_string());
+            // The stale upload can never be completed by this client: free its parts.
+            if record.bucket == self.client.bucket() && !record.upload_id.is_empty() {
+                if let Err(e) = self
+                    .client
+                    .abort_multipart_upload(&record.key, &record.upload_id)
+                    .await
+                {
+                    tracing::debug!(error = %e, "aborting the stale upload failed");
+                }
+            }
+            remove_checkpoint(path).await?;
+            return Ok(None);
+        }
         let listed = match self.client.list_parts(&record.key, &record.upload_id).await {
             Ok(l) => l,
             Err(e) if e.service_code() == Some("NoSuchUpload") => {
