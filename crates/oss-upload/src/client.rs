@@ -338,6 +338,7 @@ impl Client {
         crc: Option<ExpectedCrc>,
     ) -> Result<Response, Error> {
         let slot: MismatchSlot = Arc::default();
+        let after = crc.clone().filter(|_| self.inner.crc_check);
         if let (true, Some(expected)) = (self.inner.crc_check, crc) {
             let slot = Arc::clone(&slot);
             req = req.with_response_check(move |resp| {
@@ -361,10 +362,30 @@ impl Client {
             });
         }
         tracing::debug!(operation = %ctx.operation, key = %ctx.key, "sending");
-        match self.inner.sender.send(req).await {
-            Ok(resp) => Ok(resp),
-            Err(e) => Err(self.map_error(e, ctx, &slot)),
+        let resp = self
+            .inner
+            .sender
+            .send(req)
+            .await
+            .map_err(|e| self.map_error(e, ctx, &slot))?;
+        // Checked here too, so that any `HttpSend` (not only one that runs response checks)
+        // gets the comparison.
+        if let Some(expected) = after {
+            if let Some(server) = resp
+                .header("x-oss-hash-crc64ecma")
+                .and_then(crate::crc::parse_header)
+            {
+                let client = expected.value();
+                if client != server {
+                    return Err(Error::CrcMismatch {
+                        target: self.target(&ctx.key, ctx.upload_id.as_deref()),
+                        client,
+                        server,
+                    });
+                }
+            }
         }
+        Ok(resp)
     }
 
     fn map_error(&self, e: oss_transport::Error, ctx: &Ctx, slot: &MismatchSlot) -> Error {

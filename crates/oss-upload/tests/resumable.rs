@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -47,7 +47,7 @@ impl HttpSend for FailAfter {
 
 /// Runs a resumable upload that fails after exactly `k` parts (parallelism 1). Returns the
 /// checkpoint path.
-async fn fail_after(h: &Harness, key: &str, src: &PathBuf, k: u32) -> PathBuf {
+async fn fail_after(h: &Harness, key: &str, src: &Path, k: u32) -> PathBuf {
     let endpoint = oss_transport::Endpoint::custom(h.emu.endpoint())
         .unwrap()
         .with_addressing(oss_transport::Addressing::PathStyle);
@@ -86,7 +86,7 @@ async fn fail_after(h: &Harness, key: &str, src: &PathBuf, k: u32) -> PathBuf {
 
 /// Starts a resumable upload and drops its future once `k` parts are done. Returns the
 /// checkpoint path.
-async fn interrupt_after(h: &Harness, key: &str, src: &PathBuf, k: u32) -> PathBuf {
+async fn interrupt_after(h: &Harness, key: &str, src: &Path, k: u32) -> PathBuf {
     let done = Arc::new(AtomicU32::new(0));
     let stop = Arc::new(tokio::sync::Notify::new());
     let (d, s) = (Arc::clone(&done), Arc::clone(&stop));
@@ -111,7 +111,7 @@ async fn interrupt_after(h: &Harness, key: &str, src: &PathBuf, k: u32) -> PathB
     path
 }
 
-fn read_checkpoint(path: &PathBuf) -> oss_upload::CheckpointRecord {
+fn read_checkpoint(path: &Path) -> oss_upload::CheckpointRecord {
     checkpoint::load(path)
         .unwrap()
         .expect("checkpoint exists")
@@ -121,7 +121,7 @@ fn read_checkpoint(path: &PathBuf) -> oss_upload::CheckpointRecord {
 async fn resume(
     h: &Harness,
     key: &str,
-    src: &PathBuf,
+    src: &Path,
 ) -> (oss_upload::UploadOutput, Vec<ProgressEvent>) {
     let (progress, mut rx) = Progress::channel();
     let out = h
