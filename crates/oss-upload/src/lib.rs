@@ -1,4 +1,103 @@
 //! Alibaba Cloud OSS uploads that return the upload callback's answer.
+//!
+//! Every way to upload with a callback, as one client facade over [`oss_transport`]
+//! (V4 signing per attempt, retries, typed errors), [`oss_sign`] and [`oss_callback`]:
+//!
+//! | path | builder | callback carrier |
+//! | --- | --- | --- |
+//! | simple upload from bytes, a file or a stream | [`Client::put_object`] → [`PutObject`] | headers |
+//! | multipart (parallel parts, streams of unknown length) | [`Client::multipart_upload`] → [`MultipartUpload`] | headers on Complete |
+//! | resumable upload of a file (checkpoint) | [`Client::resumable_upload`] → [`ResumableUpload`] | headers on Complete |
+//! | form upload (PostObject, V4 POST policy) | [`Client::post_object`] → [`PostObject`] | form fields |
+//! | presigned URL | [`Client::put_presigned`] | URL query or signed headers |
+//!
+//! Each returns [`UploadOutput`] (ETag, request id, CRC-64, version id and
+//! `callback: Option<CallbackResponse>`, the application server's answer), or
+//! [`Error::CallbackFailed`] when OSS stored the object but the callback failed (HTTP 203; never
+//! success, never retried). The raw multipart calls ([`Client::initiate_multipart_upload`],
+//! [`Client::upload_part`], [`Client::complete_multipart_upload`],
+//! [`Client::abort_multipart_upload`], [`Client::list_parts`]) and [`Client::get_object`],
+//! [`Client::head_object`], [`Client::delete_object`] are there to build your own flows and to
+//! check what was uploaded. [`Client::browser_form`] signs a form a web page posts directly.
+//!
+//! Content-Type is decided before signing (explicit, else from the key's extension, else
+//! `application/octet-stream`); CRC-64 is computed while sending and compared with
+//! `x-oss-hash-crc64ecma` ([`Error::CrcMismatch`], retryable). Progress arrives as
+//! [`ProgressEvent`]s through a [`Progress`] callback or channel.
+//!
+//! # Example
+//!
+//! An in-process [`oss-emulator`](https://docs.rs/oss-emulator) stands in for OSS, and a tiny
+//! callback server answers JSON; the upload returns that answer.
+//!
+//! ```
+//! # use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! use oss_callback::{Callback, CallbackBodyType, CallbackVars};
+//! use oss_upload::{Client, ObjectOptions};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../oss-callback/testdata/emulator_test_key.pem"))?;
+//! let emu = oss_emulator::Emulator::builder()
+//!     .credentials("ak", "sk")
+//! #   .rsa_key_pem(pem)
+//!     .start()
+//!     .await?;
+//! # // A one-shot callback server: reads the callback, answers {"accepted":true}.
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let callback_url = format!("http://{}/notify", listener.local_addr()?);
+//! # tokio::spawn(async move {
+//! #     let (mut s, _) = listener.accept().await.unwrap();
+//! #     let mut buf = Vec::new();
+//! #     let mut chunk = [0u8; 4096];
+//! #     loop {
+//! #         let n = s.read(&mut chunk).await.unwrap();
+//! #         buf.extend_from_slice(&chunk[..n]);
+//! #         let text = String::from_utf8_lossy(&buf).to_lowercase();
+//! #         if let Some(end) = text.find("\r\n\r\n") {
+//! #             let len: usize = text.lines().find_map(|l| l.strip_prefix("content-length:")).map(|v| v.trim().parse().unwrap()).unwrap_or(0);
+//! #             if buf.len() >= end + 4 + len { break; }
+//! #         }
+//! #         if n == 0 { break; }
+//! #     }
+//! #     let body = r#"{"accepted":true}"#;
+//! #     let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+//! #     s.write_all(reply.as_bytes()).await.unwrap();
+//! # });
+//! let client = Client::builder("examplebucket")
+//!     .with_endpoint(emu.endpoint())
+//!     .with_region(emu.region())
+//!     .with_static_credentials("ak", "sk")
+//!     .with_path_style(true)
+//!     .build()?;
+//!
+//! let callback = Callback::builder()
+//!     .url(callback_url)
+//!     .body(r#"{"object":${object},"size":${size},"user":${x:user}}"#)
+//!     .body_type(CallbackBodyType::Json)
+//!     .build()?;
+//! let out = client
+//!     .put_object("docs/hello.txt", "hello, oss")
+//!     .with_options(ObjectOptions::new().with_metadata("origin", "doctest"))
+//!     .with_callback(callback)
+//!     .with_callback_vars(CallbackVars::new().with("x:user", "alice")?)
+//!     .send()
+//!     .await?;
+//!
+//! let answer = out.callback.expect("the callback answered").json_value()?;
+//! assert_eq!(answer["accepted"], true);
+//! assert_eq!(emu.callbacks()[0].body, r#"{"object":"docs/hello.txt","size":"10","user":"alice"}"#);
+//! let stored = client.get_object("docs/hello.txt").send().await?.body.bytes().await?;
+//! assert_eq!(stored, "hello, oss");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Cancellation
+//!
+//! Dropping an upload future stops it. Parts already uploaded stay in OSS (and are billed) until
+//! [`Client::abort_multipart_upload`] removes them, or a later [`ResumableUpload`] finishes them.
+//! The multipart uploader aborts on error unless told to keep the parts.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
