@@ -76,10 +76,13 @@ async fn get_head_delete() {
     );
 }
 
+/// Method, query and headers of one request.
+type Seen = (String, Vec<(String, String)>, HeaderMap);
+
 /// Records requests and answers with canned headers.
 #[derive(Debug, Default)]
 struct Recorder {
-    seen: Mutex<Vec<(String, Vec<(String, String)>, HeaderMap)>>,
+    seen: Mutex<Vec<Seen>>,
     answer: Mutex<HeaderMap>,
 }
 
