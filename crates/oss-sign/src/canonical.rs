@@ -1,6 +1,5 @@
 //! The canonical request (protocol §1.1 step 3): the exact text whose SHA-256 is signed.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use http::{HeaderMap, HeaderValue, Method};
@@ -8,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::encoding::{encode_into, percent_encode};
 use crate::names::X_OSS_PREFIX;
+use crate::sink::Sink;
 use crate::Error;
 
 /// Whether a lower-case header name is signed by default: `x-oss-*`, `content-type`, `content-md5`.
@@ -82,6 +82,7 @@ pub(crate) enum Strictness {
 }
 
 /// Where a signed header's value comes from while building.
+#[derive(Clone, Copy)]
 enum HeaderSource<'a> {
     Map(&'a HeaderValue),
     Value(&'a str),
@@ -97,7 +98,7 @@ pub(crate) struct Parts<'a> {
     /// Header values the signer is about to set; they replace any value in `headers`.
     pub(crate) overrides: &'a [(&'static str, &'a str)],
     /// Already effective (see [`effective_additional_headers`]).
-    pub(crate) additional: Vec<String>,
+    pub(crate) additional: &'a [String],
     pub(crate) hashed_payload: &'a str,
 }
 
@@ -145,6 +146,7 @@ impl CanonicalRequest {
         additional_headers: &[String],
         hashed_payload: &str,
     ) -> Self {
+        let additional = effective_additional_headers(additional_headers, headers);
         let parts = Parts {
             method: method.as_str(),
             bucket,
@@ -152,7 +154,7 @@ impl CanonicalRequest {
             query,
             headers,
             overrides: &[],
-            additional: effective_additional_headers(additional_headers, headers),
+            additional: &additional,
             hashed_payload,
         };
         // Lossy building cannot fail.
@@ -176,6 +178,7 @@ impl CanonicalRequest {
         additional_headers: &[String],
         hashed_payload: &str,
     ) -> Result<Self, Error> {
+        let additional = effective_additional_headers(additional_headers, headers);
         let parts = Parts {
             method: method.as_str(),
             bucket,
@@ -183,7 +186,7 @@ impl CanonicalRequest {
             query,
             headers,
             overrides: &[],
-            additional: effective_additional_headers(additional_headers, headers),
+            additional: &additional,
             hashed_payload,
         };
         Self::build(parts, Strictness::Strict)
@@ -193,103 +196,10 @@ impl CanonicalRequest {
         let mut text = String::with_capacity(
             256 + p.key.map_or(0, str::len) * 3 + p.query.len() * 32 + p.headers.len() * 48,
         );
-        text.push_str(p.method);
-        text.push('\n');
-
-        // Canonical URI: "/" [bucket "/"] [key], encoded with '/' kept.
-        text.push('/');
-        if let Some(bucket) = p.bucket {
-            encode_into(&mut text, bucket, true);
-            text.push('/');
-        }
-        if let Some(key) = p.key {
-            encode_into(&mut text, key, true);
-        }
-        text.push('\n');
-
-        // Canonical query: encoded pairs sorted by encoded name, then encoded value.
-        if !p.query.is_empty() {
-            let mut encoded: Vec<(String, String)> = p
-                .query
-                .iter()
-                .map(|(n, v)| (percent_encode(n, false), percent_encode(v, false)))
-                .collect();
-            encoded.sort_unstable();
-            for (i, (name, value)) in encoded.iter().enumerate() {
-                if i > 0 {
-                    text.push('&');
-                }
-                text.push_str(name);
-                if !value.is_empty() {
-                    text.push('=');
-                    text.push_str(value);
-                }
-            }
-        }
-        text.push('\n');
-
-        // Canonical headers: `HeaderMap::iter` yields the values of one name consecutively,
-        // in order; a stable sort by name keeps that order for joining with ','.
-        let mut signed: Vec<(&str, HeaderSource<'_>)> = Vec::with_capacity(p.headers.len() + 3);
-        for (name, value) in p.headers {
-            let n = name.as_str();
-            if (is_default_signed_header(n) || p.additional.iter().any(|a| a == n))
-                && !p.overrides.iter().any(|(o, _)| *o == n)
-            {
-                signed.push((n, HeaderSource::Map(value)));
-            }
-        }
-        for (name, value) in p.overrides {
-            signed.push((name, HeaderSource::Value(value)));
-        }
-        signed.sort_by(|a, b| a.0.cmp(b.0));
-        let mut previous: Option<&str> = None;
-        for (name, source) in &signed {
-            if previous == Some(*name) {
-                text.push(',');
-            } else {
-                if previous.is_some() {
-                    text.push('\n');
-                }
-                text.push_str(name);
-                text.push(':');
-                previous = Some(name);
-            }
-            match source {
-                HeaderSource::Value(v) => text.push_str(v.trim()),
-                HeaderSource::Map(v) => {
-                    let raw = trim_bytes(v.as_bytes());
-                    let value: Cow<'_, str> = match std::str::from_utf8(raw) {
-                        Ok(s) => Cow::Borrowed(s),
-                        Err(_) if strictness == Strictness::Lossy => String::from_utf8_lossy(raw),
-                        Err(_) => {
-                            return Err(Error::InvalidHeaderValue {
-                                name: (*name).to_owned(),
-                            })
-                        }
-                    };
-                    text.push_str(value.trim());
-                }
-            }
-        }
-        if previous.is_some() {
-            text.push('\n');
-        }
-        text.push('\n');
-
-        // Additional headers, then the payload hash.
-        for (i, name) in p.additional.iter().enumerate() {
-            if i > 0 {
-                text.push(';');
-            }
-            text.push_str(name);
-        }
-        text.push('\n');
-        text.push_str(p.hashed_payload);
-
+        write(&p, strictness, &mut text)?;
         Ok(Self {
             text,
-            additional: p.additional,
+            additional: p.additional.to_vec(),
         })
     }
 
@@ -312,6 +222,132 @@ impl CanonicalRequest {
     pub fn hash_hex(&self) -> String {
         crate::encoding::hex32(&self.hash())
     }
+}
+
+/// Headers kept inline while sorting; requests with more signed headers use the heap.
+const INLINE_HEADERS: usize = 24;
+
+/// Writes the canonical request of `p` into `out` (protocol §1.1 step 3).
+pub(crate) fn write<S: Sink>(
+    p: &Parts<'_>,
+    strictness: Strictness,
+    out: &mut S,
+) -> Result<(), Error> {
+    out.put(p.method);
+    out.put("\n/");
+
+    // Canonical URI: "/" [bucket "/"] [key], encoded with '/' kept.
+    if let Some(bucket) = p.bucket {
+        encode_into(out, bucket, true);
+        out.put("/");
+    }
+    if let Some(key) = p.key {
+        encode_into(out, key, true);
+    }
+    out.put("\n");
+
+    // Canonical query: encoded pairs sorted by encoded name, then encoded value.
+    if !p.query.is_empty() {
+        let mut encoded: Vec<(String, String)> = p
+            .query
+            .iter()
+            .map(|(n, v)| (percent_encode(n, false), percent_encode(v, false)))
+            .collect();
+        encoded.sort_unstable();
+        for (i, (name, value)) in encoded.iter().enumerate() {
+            if i > 0 {
+                out.put("&");
+            }
+            out.put(name);
+            if !value.is_empty() {
+                out.put("=");
+                out.put(value);
+            }
+        }
+    }
+    out.put("\n");
+
+    // Canonical headers: `HeaderMap::iter` yields the values of one name consecutively, in
+    // order; a stable sort by name keeps that order for joining with ','.
+    let mut inline = [("", HeaderSource::Value("")); INLINE_HEADERS];
+    let mut heap: Vec<(&str, HeaderSource<'_>)> = Vec::new();
+    let mut count = 0;
+    let candidates = p
+        .headers
+        .iter()
+        .filter(|(name, _)| {
+            let n = name.as_str();
+            (is_default_signed_header(n) || p.additional.iter().any(|a| a == n))
+                && !p.overrides.iter().any(|(o, _)| *o == n)
+        })
+        .map(|(name, value)| (name.as_str(), HeaderSource::Map(value)))
+        .chain(
+            p.overrides
+                .iter()
+                .map(|(name, value)| (*name, HeaderSource::Value(value))),
+        );
+    for entry in candidates {
+        if count < INLINE_HEADERS {
+            inline[count] = entry;
+        } else {
+            if heap.is_empty() {
+                heap.extend_from_slice(&inline);
+            }
+            heap.push(entry);
+        }
+        count += 1;
+    }
+    let signed: &mut [(&str, HeaderSource<'_>)] = if count <= INLINE_HEADERS {
+        &mut inline[..count]
+    } else {
+        &mut heap
+    };
+    signed.sort_by(|a, b| a.0.cmp(b.0));
+    let mut previous: Option<&str> = None;
+    for (name, source) in signed.iter() {
+        if previous == Some(*name) {
+            out.put(",");
+        } else {
+            if previous.is_some() {
+                out.put("\n");
+            }
+            out.put(name);
+            out.put(":");
+            previous = Some(name);
+        }
+        match source {
+            HeaderSource::Value(v) => out.put(v.trim()),
+            HeaderSource::Map(v) => {
+                let raw = trim_bytes(v.as_bytes());
+                match std::str::from_utf8(raw) {
+                    Ok(s) => out.put(s.trim()),
+                    Err(_) if strictness == Strictness::Lossy => {
+                        out.put(String::from_utf8_lossy(raw).trim());
+                    }
+                    Err(_) => {
+                        return Err(Error::InvalidHeaderValue {
+                            name: (*name).to_owned(),
+                        })
+                    }
+                }
+            }
+        }
+    }
+    if previous.is_some() {
+        out.put("\n");
+    }
+    out.put("\n");
+
+    // Additional headers, then the payload hash.
+    for (i, name) in p.additional.iter().enumerate() {
+        if i > 0 {
+            out.put(";");
+        }
+        out.put(name);
+    }
+    out.put("\n");
+    out.put(p.hashed_payload);
+    Ok(())
 }
 
 impl CanonicalRequest {

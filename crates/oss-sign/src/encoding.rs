@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use crate::sink::Sink;
+
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
@@ -24,15 +26,20 @@ fn is_unreserved(b: u8) -> bool {
     UNRESERVED[usize::from(b)]
 }
 
+/// The lower-case hex digits of a 32-byte digest.
+pub(crate) fn hex_digits(bytes: &[u8; 32]) -> [u8; 64] {
+    let mut buf = [0u8; 64];
+    for (i, b) in bytes.iter().enumerate() {
+        buf[2 * i] = HEX_LOWER[usize::from(b >> 4)];
+        buf[2 * i + 1] = HEX_LOWER[usize::from(b & 0x0f)];
+    }
+    buf
+}
+
 /// Appends the lower-case hex of `bytes` to `out`.
 pub(crate) fn push_hex(out: &mut String, bytes: &[u8; 32]) {
-    let mut buf = [0u8; 64];
-    for (pair, b) in buf.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX_LOWER[usize::from(b >> 4)];
-        pair[1] = HEX_LOWER[usize::from(b & 0x0f)];
-    }
-    // Only ASCII hex digits were written.
-    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+    // Only ASCII hex digits are in the buffer.
+    out.push_str(std::str::from_utf8(&hex_digits(bytes)).unwrap_or_default());
 }
 
 /// Lower-case hex of a 32-byte digest.
@@ -56,13 +63,13 @@ pub(crate) fn hex32(bytes: &[u8; 32]) -> String {
 /// ```
 pub fn percent_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 2);
+    out.reserve(s.len());
     encode_into(&mut out, s, keep_slash);
     out
 }
 
 /// Appends the encoding of `s` (see [`percent_encode`]) to `out`.
-pub(crate) fn encode_into(out: &mut String, s: &str, keep_slash: bool) {
-    out.reserve(s.len());
+pub(crate) fn encode_into<S: Sink + ?Sized>(out: &mut S, s: &str, keep_slash: bool) {
     let bytes = s.as_bytes();
     let mut run_start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -71,15 +78,21 @@ pub(crate) fn encode_into(out: &mut String, s: &str, keep_slash: bool) {
         }
         // The run `run_start..i` holds only ASCII bytes, so both ends are char boundaries.
         if let Some(run) = s.get(run_start..i) {
-            out.push_str(run);
+            if !run.is_empty() {
+                out.put(run);
+            }
         }
-        out.push('%');
-        out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-        out.push(char::from(HEX_UPPER[usize::from(b & 0x0f)]));
+        let escape = [
+            b'%',
+            HEX_UPPER[usize::from(b >> 4)],
+            HEX_UPPER[usize::from(b & 0x0f)],
+        ];
+        // Three ASCII bytes.
+        out.put(std::str::from_utf8(&escape).unwrap_or_default());
         run_start = i + 1;
     }
     if let Some(run) = s.get(run_start..) {
-        out.push_str(run);
+        out.put(run);
     }
 }
 

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use crate::names::SCOPE_TERMINATOR;
 use crate::{Credentials, Product, Scope};
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so this never fails.
@@ -61,6 +61,11 @@ impl SigningKey {
         let mut mac = self.mac.clone();
         mac.update(text);
         mac.finalize().into_bytes().into()
+    }
+
+    /// A fresh HMAC state keyed with this key.
+    pub(crate) fn mac(&self) -> HmacSha256 {
+        self.mac.clone()
     }
 
     /// Lower-case hex HMAC-SHA256 of `text`: the signature.

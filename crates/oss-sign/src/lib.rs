@@ -92,6 +92,7 @@ mod presign;
 mod provider;
 mod scope;
 mod sign;
+mod sink;
 mod string_to_sign;
 
 pub use authorization::{

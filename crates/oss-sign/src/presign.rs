@@ -158,7 +158,7 @@ impl Signer {
                 query: &query,
                 headers: &parts.headers,
                 overrides: &[],
-                additional: additional.clone(),
+                additional: &additional,
                 hashed_payload: UNSIGNED_PAYLOAD,
             },
             Strictness::Strict,

@@ -2,16 +2,19 @@
 
 use std::sync::Arc;
 
+use hmac::Mac;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, DATE};
 use http::request::Parts;
+use sha2::{Digest, Sha256};
 
 use crate::canonical::{self, Strictness};
 use crate::datetime::Stamp;
+use crate::encoding::hex_digits;
 use crate::key::KeyCache;
 use crate::names::{
     ALGORITHM, UNSIGNED_PAYLOAD, X_OSS_CONTENT_SHA256, X_OSS_DATE, X_OSS_SECURITY_TOKEN,
 };
-use crate::string_to_sign::push_scope;
+use crate::string_to_sign::{self, push_scope};
 use crate::{
     decode_query, effective_additional_headers, CanonicalRequest, Credentials, Error,
     SigningParams, StringToSign,
@@ -57,6 +60,10 @@ impl Signer {
     /// The canonical URI comes from the bucket and key in `params`, not from `parts.uri`; the
     /// query comes from `parts.uri`. On error `parts` is left unchanged.
     ///
+    /// This is the lean path: the canonical request and the string to sign are streamed into
+    /// their hashes and never built as strings. Use [`Signer::sign_headers_with_stages`] to see
+    /// them.
+    ///
     /// # Errors
     ///
     /// - [`Error::TimeOutOfRange`] for a signing time before 1970 or after 9999;
@@ -68,7 +75,7 @@ impl Signer {
         creds: &Credentials,
         params: &SigningParams,
     ) -> Result<(), Error> {
-        self.sign_headers_with_stages(parts, creds, params)
+        self.sign_headers_inner(parts, creds, params, false)
             .map(drop)
     }
 
@@ -84,6 +91,19 @@ impl Signer {
         creds: &Credentials,
         params: &SigningParams,
     ) -> Result<SigningStages, Error> {
+        self.sign_headers_inner(parts, creds, params, true)?
+            .ok_or(Error::InvalidParams {
+                reason: "signing stages were not recorded",
+            })
+    }
+
+    fn sign_headers_inner(
+        &self,
+        parts: &mut Parts,
+        creds: &Credentials,
+        params: &SigningParams,
+        keep_stages: bool,
+    ) -> Result<Option<SigningStages>, Error> {
         let stamp = Stamp::new(params.time())?;
         let token = creds.security_token().map(|t| t.expose());
 
@@ -106,34 +126,49 @@ impl Signer {
         } else {
             &overrides_buf[..2]
         };
-        let canonical_request = CanonicalRequest::build(
-            canonical::Parts {
-                method: parts.method.as_str(),
-                bucket: params.bucket(),
-                key: params.key(),
-                query: &query,
-                headers: &parts.headers,
-                overrides,
-                additional: effective_additional_headers(
-                    params.additional_headers(),
-                    &parts.headers,
-                ),
-                hashed_payload: UNSIGNED_PAYLOAD,
-            },
-            Strictness::Strict,
-        )?;
+        let additional = effective_additional_headers(params.additional_headers(), &parts.headers);
+        let canonical = canonical::Parts {
+            method: parts.method.as_str(),
+            bucket: params.bucket(),
+            key: params.key(),
+            query: &query,
+            headers: &parts.headers,
+            overrides,
+            additional: &additional,
+            hashed_payload: UNSIGNED_PAYLOAD,
+        };
         let (date, region, product) = (stamp.date(), params.region(), params.product());
-        let string_to_sign = StringToSign::from_parts(
-            stamp.datetime(),
-            date,
-            region,
-            product.as_str(),
-            &canonical_request.hash(),
-        );
         let key = self.cache.get(creds, date, region, product);
-        let signature = crate::encoding::hex32(&key.sign_bytes(string_to_sign.as_str().as_bytes()));
 
-        let additional = canonical_request.effective_additional_headers();
+        let (signature, stages) = if keep_stages {
+            let canonical_request = CanonicalRequest::build(canonical, Strictness::Strict)?;
+            let string_to_sign = StringToSign::from_parts(
+                stamp.datetime(),
+                date,
+                region,
+                product.as_str(),
+                &canonical_request.hash(),
+            );
+            let signature = key.sign_bytes(string_to_sign.as_str().as_bytes());
+            (signature, Some((canonical_request, string_to_sign)))
+        } else {
+            let mut hasher = Sha256::new();
+            canonical::write(&canonical, Strictness::Strict, &mut hasher)?;
+            let hash: [u8; 32] = hasher.finalize().into();
+            let mut mac = key.mac();
+            string_to_sign::write(
+                &mut mac,
+                stamp.datetime(),
+                date,
+                region,
+                product.as_str(),
+                &hash,
+            );
+            (mac.finalize().into_bytes().into(), None)
+        };
+        let signature_hex = hex_digits(&signature);
+        let signature_hex = std::str::from_utf8(&signature_hex).unwrap_or_default();
+
         let mut auth = String::with_capacity(
             ALGORITHM.len()
                 + creds.access_key_id().len()
@@ -156,7 +191,7 @@ impl Signer {
             }
         }
         auth.push_str(",Signature=");
-        auth.push_str(&signature);
+        auth.push_str(signature_hex);
         let mut auth_value =
             HeaderValue::try_from(auth).map_err(|_| Error::InvalidHeaderValue {
                 name: AUTHORIZATION.as_str().to_owned(),
@@ -166,6 +201,12 @@ impl Signer {
             HeaderValue::from_str(stamp.http_date()).map_err(|_| Error::TimeOutOfRange)?;
         let x_date_value =
             HeaderValue::from_str(stamp.datetime()).map_err(|_| Error::TimeOutOfRange)?;
+
+        let stages = stages.map(|(canonical_request, string_to_sign)| SigningStages {
+            canonical_request,
+            string_to_sign,
+            signature: signature_hex.to_owned(),
+        });
 
         // Apply: nothing below can fail.
         let headers = &mut parts.headers;
@@ -180,11 +221,6 @@ impl Signer {
         }
         headers.insert(DATE, date_value);
         headers.insert(AUTHORIZATION, auth_value);
-
-        Ok(SigningStages {
-            canonical_request,
-            string_to_sign,
-            signature,
-        })
+        Ok(stages)
     }
 }

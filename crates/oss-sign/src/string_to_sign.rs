@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::names::ALGORITHM;
+use crate::sink::Sink;
 use crate::{CanonicalRequest, Scope};
 
 /// `OSS4-HMAC-SHA256\n<datetime>\n<scope>\n<hex sha256(canonical request)>`; `Display` renders
@@ -46,13 +47,7 @@ impl StringToSign {
         let mut text = String::with_capacity(
             ALGORITHM.len() + datetime.len() + date.len() + region.len() + product.len() + 96,
         );
-        text.push_str(ALGORITHM);
-        text.push('\n');
-        text.push_str(datetime);
-        text.push('\n');
-        push_scope(&mut text, date, region, product);
-        text.push('\n');
-        crate::encoding::push_hex(&mut text, hash);
+        write(&mut text, datetime, date, region, product, hash);
         Self { text }
     }
 
@@ -60,6 +55,31 @@ impl StringToSign {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+}
+
+/// Writes the string to sign into `out`.
+pub(crate) fn write<S: Sink>(
+    out: &mut S,
+    datetime: &str,
+    date: &str,
+    region: &str,
+    product: &str,
+    hash: &[u8; 32],
+) {
+    out.put(ALGORITHM);
+    out.put("\n");
+    out.put(datetime);
+    out.put("\n");
+    out.put(date);
+    out.put("/");
+    out.put(region);
+    out.put("/");
+    out.put(product);
+    out.put("/");
+    out.put(crate::names::SCOPE_TERMINATOR);
+    out.put("\n");
+    let hex = crate::encoding::hex_digits(hash);
+    out.put(std::str::from_utf8(&hex).unwrap_or_default());
 }
 
 /// Appends `<date>/<region>/<product>/aliyun_v4_request`.
