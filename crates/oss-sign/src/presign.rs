@@ -252,6 +252,28 @@ mod tests {
     }
 
     #[test]
+    fn origin_form_uri_stays_origin_form() {
+        let out = Signer::new()
+            .presign(
+                &parts("/a%20b.txt?uploadId=1%2B2"),
+                &Credentials::new("ak", "sk"),
+                &params(),
+                Duration::from_secs(60),
+            )
+            .expect("presign");
+        assert!(out.uri.scheme().is_none() && out.uri.authority().is_none());
+        let q = out.uri.query().expect("query");
+        assert!(
+            q.starts_with("uploadId=1%2B2&x-oss-signature-version="),
+            "{q}"
+        );
+        assert!(out
+            .canonical_request
+            .as_str()
+            .contains("\nuploadId=1%2B2&x-oss-credential="));
+    }
+
+    #[test]
     fn rejects_bad_expiry() {
         let s = Signer::new();
         let c = Credentials::new("ak", "sk");
