@@ -4,8 +4,8 @@
 //! - `--target T --time S`: one target for S seconds.
 //!
 //! Only a stable toolchain exists here, and cargo-fuzz passes nightly-only `-Z` flags for its
-//! sanitizers. `--sanitizer none` drops those, and `RUSTC_BOOTSTRAP=1` (set for the fuzz command
-//! only) lets the remaining `-Z` instrumentation flags through (see docs/decisions.md). A crash
+//! sanitizers; `--sanitizer none` leaves only stable `-C` instrumentation flags, so the targets
+//! build and run on stable with nothing else (see docs/decisions.md). A crash
 //! that libFuzzer writes to `fuzz/artifacts/<target>/` is copied into `fuzz/corpus/<target>/`,
 //! where the plain test suites replay every file, so a found bug stays a failing test.
 
@@ -106,7 +106,6 @@ fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> Result<u64, String
         "cargo fuzz run",
         Command::new("sh")
             .current_dir(fuzz_dir)
-            .env("RUSTC_BOOTSTRAP", "1")
             .args(["-c", &script]),
     )?;
     let saved = save_crashes(fuzz_dir, target, &corpus)?;

@@ -47,6 +47,8 @@ mod builder;
 mod callback;
 pub mod crc64;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ops;
 mod policy;
 mod request;

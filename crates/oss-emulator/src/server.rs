@@ -137,8 +137,10 @@ async fn serve_connection(
         let state = Arc::clone(&state);
         async move { Ok::<_, Infallible>(router::handle(state, req, peer).await) }
     });
+    // Half-closed clients (request sent, write side shut) still get their answer, as from OSS.
     let conn = http1::Builder::new()
         .keep_alive(true)
+        .half_close(true)
         .serve_connection(TokioIo::new(stream), svc);
     tokio::pin!(conn);
     if *stop.borrow() {

@@ -66,6 +66,8 @@ mod client;
 mod connect;
 mod endpoint;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod pool;
 mod request;
 mod response;
