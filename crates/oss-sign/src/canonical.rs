@@ -402,7 +402,7 @@ impl fmt::Display for CanonicalRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+    use http::HeaderName;
 
     #[test]
     fn repeated_headers_joined_and_trimmed() {
@@ -415,6 +415,26 @@ mod tests {
             cr.as_str(),
             "GET\n/\n\ncontent-md5:abc==\nx-oss-meta-a:one,two\n\n\nUNSIGNED-PAYLOAD"
         );
+    }
+
+    #[test]
+    fn many_signed_headers_spill_to_heap_and_stay_sorted() {
+        let mut h = HeaderMap::new();
+        for i in (0..40).rev() {
+            h.append(
+                HeaderName::from_bytes(format!("x-oss-meta-{i:02}").as_bytes()).expect("name"),
+                HeaderValue::from_str(&format!("v{i}")).expect("value"),
+            );
+        }
+        h.append("x-oss-meta-07", HeaderValue::from_static("again"));
+        let cr = CanonicalRequest::new(&Method::PUT, None, None, &[], &h, &[], "X");
+        let mut want = String::from("PUT\n/\n\n");
+        for i in 0..40 {
+            let extra = if i == 7 { ",again" } else { "" };
+            want.push_str(&format!("x-oss-meta-{i:02}:v{i}{extra}\n"));
+        }
+        want.push_str("\n\nX");
+        assert_eq!(cr.as_str(), want);
     }
 
     #[test]
