@@ -8,7 +8,7 @@ use oss_transport::{Addressing, Endpoint, HttpSend, Request, Response};
 
 use crate::crc::Crc64;
 use crate::error::{CallbackFailure, Error};
-use crate::progress::{ProgressEvent, Tracker};
+use crate::progress::{AttemptObserver, Tracker};
 
 /// Builds a [`Client`]. Required: a bucket, and either an endpoint or a region; credentials are
 /// required for every signed call.
@@ -307,26 +307,8 @@ impl Client {
     /// Adds a progress hook that reports bytes (never more than the body holds, across
     /// retries) and a `Retried` event when an attempt starts over.
     pub(crate) fn with_tracking(req: Request, tracker: &Tracker, operation: &str) -> Request {
-        let tracker = tracker.clone();
-        let operation = operation.to_owned();
-        let state = Arc::new(Mutex::new((0u64, 0u64, 1u32))); // (max, last, attempt)
-        req.with_progress(move |sent| {
-            let Ok(mut s) = state.lock() else { return };
-            if sent < s.1 {
-                s.2 += 1;
-                tracker.event(ProgressEvent::Retried {
-                    operation: operation.clone(),
-                    attempt: s.2,
-                });
-            }
-            s.1 = sent;
-            if sent > s.0 {
-                let delta = sent - s.0;
-                s.0 = sent;
-                drop(s);
-                tracker.bytes(delta);
-            }
-        })
+        let observer = AttemptObserver::new(tracker, operation);
+        req.with_progress(move |sent| observer.observe(sent))
     }
 
     /// Sends `req`; with `crc`, the response's CRC-64 header must match it (a mismatch is

@@ -351,6 +351,15 @@ impl PostObject {
                 (Body::stream(s), ExpectedCrc::Running(running), len)
             }
         };
+        // A callback in the form body is invisible to the transport, which would then retry the
+        // POST like any idempotent request and could fire the callback twice: send the body as a
+        // one-shot stream instead, which the transport never replays.
+        let body = match body {
+            Body::Bytes(all) if self.callback.is_some() => {
+                Body::stream(stream::iter([Ok::<_, std::io::Error>(all)]))
+            }
+            other => other,
+        };
         let mut headers = http::HeaderMap::new();
         insert(
             &mut headers,

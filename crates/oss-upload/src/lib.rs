@@ -112,6 +112,7 @@ mod object;
 mod options;
 mod output;
 mod part_size;
+mod parts;
 mod policy;
 mod progress;
 mod raw;

@@ -125,9 +125,78 @@ impl Tracker {
     }
 }
 
+/// Turns a transport's per-attempt byte counter into `BytesSent` deltas (never counting a
+/// retried byte twice) and `Retried` events (the counter dropping means a new attempt).
+#[derive(Debug)]
+pub(crate) struct AttemptObserver {
+    tracker: Tracker,
+    operation: String,
+    state: std::sync::Mutex<(u64, u64, u32)>, // (most bytes seen, last value, attempt)
+}
+
+impl AttemptObserver {
+    pub(crate) fn new(tracker: &Tracker, operation: &str) -> Self {
+        Self {
+            tracker: tracker.clone(),
+            operation: operation.to_owned(),
+            state: std::sync::Mutex::new((0, 0, 1)),
+        }
+    }
+
+    pub(crate) fn observe(&self, sent: u64) {
+        let Ok(mut s) = self.state.lock() else { return };
+        if sent < s.1 {
+            s.2 += 1;
+            self.tracker.event(ProgressEvent::Retried {
+                operation: self.operation.clone(),
+                attempt: s.2,
+            });
+        }
+        s.1 = sent;
+        if sent > s.0 {
+            let delta = sent - s.0;
+            s.0 = sent;
+            drop(s);
+            self.tracker.bytes(delta);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attempts_and_retries() {
+        let (p, mut rx) = Progress::channel();
+        let t = Tracker::new(Some(p), Some(100));
+        let o = AttemptObserver::new(&t, "UploadPart 1");
+        o.observe(40);
+        o.observe(40);
+        o.observe(0); // a retry starts from zero
+        o.observe(30);
+        o.observe(100);
+        let events: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        assert_eq!(
+            events,
+            vec![
+                ProgressEvent::BytesSent {
+                    bytes: 40,
+                    total_sent: 40,
+                    total: Some(100)
+                },
+                ProgressEvent::Retried {
+                    operation: "UploadPart 1".into(),
+                    attempt: 2
+                },
+                ProgressEvent::BytesSent {
+                    bytes: 60,
+                    total_sent: 100,
+                    total: Some(100)
+                },
+            ]
+        );
+    }
 
     #[test]
     fn channel_and_tracker() {

@@ -261,7 +261,7 @@ impl Client {
         vars: Option<&CallbackVars>,
         options: &ObjectOptions,
     ) -> Result<UploadOutput, Error> {
-        crate::multipart::complete_parts(self, key, upload_id, parts, callback, vars, options).await
+        crate::parts::complete_parts(self, key, upload_id, parts, callback, vars, options).await
     }
 
     /// AbortMultipartUpload: removes the upload and its parts.

@@ -11,12 +11,12 @@ use crate::checkpoint::{
     self, checkpoint_path, CheckpointIdentity, CheckpointRecord, CheckpointRejection,
 };
 use crate::client::Client;
-use crate::multipart::{
-    complete_parts, upload_parts, wrap, CheckpointWriter, Feed, PartSettings, RangeData,
-};
 use crate::options::{ContentMd5, ObjectOptions};
 use crate::output::UploadOutput;
 use crate::part_size::{part_count, DEFAULT_PARALLELISM};
+use crate::parts::{
+    complete_parts, upload_parts, wrap, CheckpointWriter, Feed, PartSettings, RangeData,
+};
 use crate::progress::{Progress, ProgressEvent, Tracker};
 use crate::raw::UploadedPart;
 use crate::source::{file_meta, io_err};

@@ -252,7 +252,22 @@ async fn presigned_header_carrier_without_the_callback_header_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(http::StatusCode::FORBIDDEN), "{err:?}");
+    // Changing the callback is refused too.
+    let (uri, mut headers) = presign_put(&h, "p/changed.txt", Path::PresignedHeader, &cb);
+    let other = oss_callback::Callback::builder()
+        .url(h.cb.url.clone())
+        .body("changed=${object}")
+        .build()
+        .unwrap();
+    oss_callback::encode_headers(&other, None, &mut headers).unwrap();
+    let err = h
+        .client
+        .put_presigned(uri, headers, b"x".to_vec())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::FORBIDDEN), "{err:?}");
     assert!(h.cb.received().is_empty());
+    assert!(h.client.head_object("p/changed.txt").await.is_err());
 }
 
 #[tokio::test]

@@ -1,0 +1,345 @@
+//! The part engine shared by the multipart and resumable uploaders: which parts remain, a
+//! semaphore-bounded upload loop, checkpoint recording, and Complete with the combined CRC-64.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt;
+use oss_callback::{Callback, CallbackVars};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::checkpoint::{self, CheckpointPart, CheckpointRecord};
+use crate::client::Client;
+use crate::crc::Crc64;
+use crate::options::ObjectOptions;
+use crate::output::UploadOutput;
+use crate::part_size::{
+    effective_part_size, part_count, part_range, DEFAULT_PARALLELISM, MAX_PARTS, MAX_PART_SIZE,
+    MIN_PART_SIZE,
+};
+use crate::progress::{ProgressEvent, Tracker};
+use crate::raw::UploadedPart;
+use crate::source::{read_range, StreamParts};
+use crate::wire::CompletedPart;
+use crate::Error;
+
+/// Part size and parallelism shared by the multipart and resumable uploaders.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PartSettings {
+    pub(crate) part_size: u64,
+    pub(crate) parallelism: usize,
+}
+
+impl Default for PartSettings {
+    fn default() -> Self {
+        Self {
+            part_size: 0,
+            parallelism: DEFAULT_PARALLELISM,
+        }
+    }
+}
+
+impl PartSettings {
+    /// The part size for `total` bytes, validated.
+    pub(crate) fn resolve(&self, total: Option<u64>) -> Result<u64, Error> {
+        let size = effective_part_size(total, self.part_size);
+        if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) {
+            return Err(Error::InvalidArgument {
+                name: "part size",
+                message: format!("{size} is outside {MIN_PART_SIZE}..={MAX_PART_SIZE} bytes"),
+            });
+        }
+        if let Some(t) = total {
+            if part_count(t, size) > MAX_PARTS {
+                return Err(Error::InvalidArgument {
+                    name: "part size",
+                    message: format!("{t} bytes need more than {MAX_PARTS} parts"),
+                });
+            }
+        }
+        Ok(size)
+    }
+}
+
+/// Wraps a failure after Initiate with the upload id and object.
+pub(crate) fn wrap(client: &Client, key: &str, upload_id: &str, e: Error) -> Error {
+    match e {
+        e @ (Error::CallbackFailed(_) | Error::Multipart { .. }) => e,
+        e => Error::Multipart {
+            upload_id: upload_id.to_owned(),
+            bucket: client.bucket().to_owned(),
+            key: key.to_owned(),
+            source: Box::new(e),
+        },
+    }
+}
+
+/// Completes with all `parts`, checking the combined CRC-64.
+pub(crate) async fn complete_parts(
+    client: &Client,
+    key: &str,
+    upload_id: &str,
+    parts: &[UploadedPart],
+    callback: Option<&Callback>,
+    vars: Option<&CallbackVars>,
+    options: &ObjectOptions,
+) -> Result<UploadOutput, Error> {
+    let mut sorted: Vec<&UploadedPart> = parts.iter().collect();
+    sorted.sort_by_key(|p| p.part_number);
+    let crc = Crc64::combine_parts(sorted.iter().map(|p| (p.crc64, p.size)));
+    let total: u64 = sorted.iter().map(|p| p.size).sum();
+    let list: Vec<CompletedPart> = sorted.iter().map(|p| CompletedPart::from(*p)).collect();
+    client
+        .complete_checked(
+            key,
+            upload_id,
+            &list,
+            callback,
+            vars,
+            options,
+            Some((crc, total)),
+        )
+        .await
+}
+
+/// Where ranged parts come from.
+#[derive(Debug)]
+pub(crate) enum RangeData {
+    Bytes(Bytes),
+    File(PathBuf),
+}
+
+/// The parts still to upload.
+#[derive(Debug)]
+pub(crate) enum Feed {
+    Ranges {
+        data: RangeData,
+        numbers: std::vec::IntoIter<u32>,
+        total: u64,
+        part_size: u64,
+    },
+    Stream {
+        parts: StreamParts,
+        part_size: u64,
+        next: u32,
+        first: Option<Bytes>,
+    },
+}
+
+pub(crate) struct Job {
+    number: u32,
+    data: JobData,
+}
+
+enum JobData {
+    Ready(Bytes),
+    File {
+        path: PathBuf,
+        offset: u64,
+        len: u64,
+    },
+}
+
+impl Feed {
+    pub(crate) fn ranges(data: RangeData, total: u64, part_size: u64) -> Self {
+        let count = part_count(total, part_size) as u32;
+        Self::ranges_of(data, total, part_size, (1..=count).collect())
+    }
+
+    pub(crate) fn ranges_of(
+        data: RangeData,
+        total: u64,
+        part_size: u64,
+        numbers: Vec<u32>,
+    ) -> Self {
+        Feed::Ranges {
+            data,
+            numbers: numbers.into_iter(),
+            total,
+            part_size,
+        }
+    }
+
+    async fn next(&mut self) -> Result<Option<Job>, Error> {
+        match self {
+            Feed::Ranges {
+                data,
+                numbers,
+                total,
+                part_size,
+            } => {
+                let Some(number) = numbers.next() else {
+                    return Ok(None);
+                };
+                let (offset, len) = part_range(*total, *part_size, u64::from(number));
+                let data = match data {
+                    RangeData::Bytes(b) => {
+                        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(b.len());
+                        let end = usize::try_from(offset + len)
+                            .unwrap_or(usize::MAX)
+                            .min(b.len());
+                        JobData::Ready(b.slice(start..end))
+                    }
+                    RangeData::File(path) => JobData::File {
+                        path: path.clone(),
+                        offset,
+                        len,
+                    },
+                };
+                Ok(Some(Job { number, data }))
+            }
+            Feed::Stream {
+                parts,
+                part_size,
+                next,
+                first,
+            } => {
+                let data = match first.take() {
+                    Some(b) => b,
+                    None => match parts.next_part(*part_size).await? {
+                        Some(b) => b,
+                        None => return Ok(None),
+                    },
+                };
+                if u64::from(*next) > MAX_PARTS {
+                    return Err(Error::InvalidArgument {
+                        name: "source",
+                        message: format!(
+                            "the stream needs more than {MAX_PARTS} parts; raise the part size"
+                        ),
+                    });
+                }
+                let number = *next;
+                *next += 1;
+                Ok(Some(Job {
+                    number,
+                    data: JobData::Ready(data),
+                }))
+            }
+        }
+    }
+}
+
+/// Records completed parts in the checkpoint file (resumable uploads).
+#[derive(Debug)]
+pub(crate) struct CheckpointWriter {
+    pub(crate) path: PathBuf,
+    pub(crate) record: tokio::sync::Mutex<CheckpointRecord>,
+}
+
+impl CheckpointWriter {
+    pub(crate) async fn save(&self) -> Result<(), Error> {
+        let record = self.record.lock().await;
+        save_record(&self.path, &record).await
+    }
+
+    async fn add(&self, part: &UploadedPart) -> Result<(), Error> {
+        let mut record = self.record.lock().await;
+        record.add_part(CheckpointPart {
+            number: part.part_number,
+            etag: part.etag.clone(),
+            size: part.size,
+            crc64: part.crc64,
+        });
+        save_record(&self.path, &record).await
+    }
+}
+
+async fn save_record(path: &std::path::Path, record: &CheckpointRecord) -> Result<(), Error> {
+    let p = path.to_owned();
+    let r = record.clone();
+    let result = tokio::task::spawn_blocking(move || checkpoint::save(&p, &r))
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r);
+    result.map_err(|source| Error::Checkpoint {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Uploads every part `feed` yields, at most `parallelism` at a time (a semaphore bounds the
+/// parts in memory), recording each in `ckpt` when given. Stops at the first error (parts in
+/// flight are dropped).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn upload_parts(
+    client: &Client,
+    key: &str,
+    upload_id: &str,
+    feed: &mut Feed,
+    parallelism: usize,
+    md5: bool,
+    tracker: &Tracker,
+    ckpt: Option<&CheckpointWriter>,
+) -> Result<Vec<UploadedPart>, Error> {
+    let sem = Arc::new(Semaphore::new(parallelism.max(1)));
+    let mut running = FuturesUnordered::new();
+    let mut done = Vec::new();
+    loop {
+        let permit = {
+            let acquire = Arc::clone(&sem).acquire_owned();
+            tokio::pin!(acquire);
+            loop {
+                tokio::select! {
+                    biased;
+                    Some(r) = running.next(), if !running.is_empty() => done.push(r?),
+                    p = &mut acquire => break p.map_err(|_| Error::InvalidArgument {
+                        name: "parallelism",
+                        message: "semaphore closed".into(),
+                    })?,
+                }
+            }
+        };
+        let job = {
+            let next = feed.next();
+            tokio::pin!(next);
+            loop {
+                tokio::select! {
+                    biased;
+                    Some(r) = running.next(), if !running.is_empty() => done.push(r?),
+                    j = &mut next => break j?,
+                }
+            }
+        };
+        let Some(job) = job else { break };
+        running.push(run_job(
+            client, key, upload_id, job, permit, md5, tracker, ckpt,
+        ));
+    }
+    while let Some(r) = running.next().await {
+        done.push(r?);
+    }
+    Ok(done)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_job(
+    client: &Client,
+    key: &str,
+    upload_id: &str,
+    job: Job,
+    permit: OwnedSemaphorePermit,
+    md5: bool,
+    tracker: &Tracker,
+    ckpt: Option<&CheckpointWriter>,
+) -> Result<UploadedPart, Error> {
+    let data = match job.data {
+        JobData::Ready(b) => b,
+        JobData::File { path, offset, len } => read_range(&path, offset, len).await?,
+    };
+    let part = client
+        .upload_part_tracked(key, upload_id, job.number, data, md5, tracker)
+        .await?;
+    if let Some(c) = ckpt {
+        c.add(&part).await?;
+    }
+    tracker.event(ProgressEvent::PartDone {
+        part_number: part.part_number,
+        size: part.size,
+    });
+    // Released only now: a part counts against the parallelism until it is recorded.
+    drop(permit);
+    Ok(part)
+}
