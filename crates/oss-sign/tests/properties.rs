@@ -225,3 +225,52 @@ proptest! {
         prop_assert_eq!(sign(&c), sign(&d));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Input from the wire never panics the parsers; results are typed.
+    #[test]
+    fn parsers_never_panic(s in "\\PC{0,200}", raw in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = oss_sign::parse_authorization(&s);
+        let _ = oss_sign::parse_authorization(&format!("OSS4-HMAC-SHA256 {s}"));
+        let _ = oss_sign::Scope::parse(&s);
+        let _ = oss_sign::parse_datetime(&s);
+        let _ = oss_sign::parse_http_date(&s);
+        let q = oss_sign::decode_query(&s);
+        let _ = oss_sign::parse_presigned_query(&q);
+        let lossy = String::from_utf8_lossy(&raw);
+        let _ = oss_sign::decode_query(&lossy);
+    }
+
+    /// Any valid header value and any key sign or fail with a typed error; never panic.
+    #[test]
+    fn signing_arbitrary_values_never_panics(
+        key in "\\PC{0,60}",
+        value in prop::collection::vec(32u8..=255, 0..40),
+        ak in "\\PC{1,20}",
+        token in proptest::option::of("\\PC{0,20}"),
+    ) {
+        let mut b = http::Request::put("https://bucket.oss-cn-hangzhou.aliyuncs.com/k");
+        if let Ok(v) = http::HeaderValue::from_bytes(&value) {
+            b = b.header("x-oss-meta-v", v);
+        }
+        let (mut parts, ()) = b.body(()).expect("request").into_parts();
+        let before = parts.headers.clone();
+        let params = SigningParams::builder("cn-hangzhou")
+            .bucket("bucket")
+            .key(key)
+            .time(UNIX_EPOCH + Duration::from_secs(1_702_743_657))
+            .build()
+            .expect("params");
+        let mut creds = Credentials::new(ak, "sk");
+        if let Some(t) = token {
+            creds = creds.with_security_token(t);
+        }
+        if Signer::new().sign_headers(&mut parts, &creds, &params).is_err() {
+            prop_assert_eq!(parts.headers, before);
+        } else {
+            prop_assert!(parts.headers.contains_key("authorization"));
+        }
+    }
+}
