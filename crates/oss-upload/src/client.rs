@@ -418,3 +418,28 @@ impl Client {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let b = Client::builder("bucket")
+            .with_region("cn-hangzhou")
+            .with_static_credentials("AKID", "super-secret");
+        let text = format!("{b:?}");
+        assert!(
+            text.contains("AKID") || !text.contains("super-secret"),
+            "{text}"
+        );
+        assert!(!text.contains("super-secret"), "{text}");
+        let client = b.build().unwrap();
+        let text = format!("{client:?}");
+        assert!(!text.contains("super-secret"), "{text}");
+        assert_eq!(
+            client.target("a/b", Some("U1")),
+            "oss://bucket/a/b (upload U1)"
+        );
+    }
+}

@@ -435,3 +435,77 @@ fn quote(s: &str) -> String {
         .replace('"', "%22")
         .replace(['\r', '\n'], " ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browser_form_debug_hides_the_sts_token() {
+        let form = BrowserForm {
+            url: "https://b.oss-cn-hangzhou.aliyuncs.com/".into(),
+            fields: vec![
+                ("key".into(), "k".into()),
+                ("x-oss-security-token".into(), "sts-secret".into()),
+            ],
+        };
+        assert_eq!(
+            format!("{form:?}"),
+            r#"BrowserForm { url: "https://b.oss-cn-hangzhou.aliyuncs.com/", fields: [("key", "k"), ("x-oss-security-token", "***")] }"#
+        );
+    }
+
+    #[test]
+    fn sts_forms_carry_the_token_in_fields_and_policy() {
+        let client = Client::builder("bucket")
+            .with_region("cn-hangzhou")
+            .with_credentials(oss_sign::Credentials::new("ak", "sk").with_security_token("tok"))
+            .build()
+            .unwrap();
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(1_702_743_657);
+        let form = client
+            .browser_form(
+                "a/${filename}",
+                PostPolicy::new(t + Duration::from_secs(60)),
+            )
+            .with_time(t)
+            .sign()
+            .unwrap();
+        assert_eq!(form.url, "https://bucket.oss-cn-hangzhou.aliyuncs.com/");
+        let get = |n: &str| {
+            form.fields
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("x-oss-security-token"), Some("tok"));
+        assert_eq!(get("x-oss-date"), Some("20231216T162057Z"));
+        assert_eq!(
+            get("x-oss-credential"),
+            Some("ak/20231216/cn-hangzhou/oss/aliyun_v4_request")
+        );
+        use base64::Engine as _;
+        let policy = base64::engine::general_purpose::STANDARD
+            .decode(get("policy").unwrap())
+            .unwrap();
+        let policy = String::from_utf8(policy).unwrap();
+        assert!(
+            policy.starts_with(r#"{"expiration":"2023-12-16T16:21:57.000Z","conditions":["#),
+            "{policy}"
+        );
+        assert!(
+            policy.contains(r#"{"x-oss-security-token":"tok"}"#),
+            "{policy}"
+        );
+        assert!(!format!("{form:?}").contains("tok\""));
+        // The signature is the policy's HMAC with the V4 key of that day.
+        let expected = oss_sign::Signer::new().sign_post_policy(
+            &policy,
+            &oss_sign::Credentials::new("ak", "sk"),
+            "cn-hangzhou",
+            oss_sign::Product::Oss,
+            t,
+        );
+        assert_eq!(get("x-oss-signature"), Some(expected.signature()));
+    }
+}

@@ -350,3 +350,34 @@ async fn browser_form_fields_post_straight_to_oss() {
     assert_eq!(v["var1"], "value one");
     assert_eq!(h.stored("uploads/photo.txt").await, "from the browser");
 }
+
+#[tokio::test]
+async fn put_object_reports_bytes_sent() {
+    let h = Harness::start().await;
+    let body = data(300_000);
+    let (progress, mut rx) = oss_upload::Progress::channel();
+    let f = h.write_file("p.bin", &body);
+    h.client
+        .put_object("progress/p.bin", UploadSource::file(f))
+        .with_progress(progress)
+        .send()
+        .await
+        .unwrap();
+    let mut sum = 0;
+    let mut last = 0;
+    while let Ok(e) = rx.try_recv() {
+        if let oss_upload::ProgressEvent::BytesSent {
+            bytes,
+            total_sent,
+            total,
+        } = e
+        {
+            sum += bytes;
+            assert!(total_sent > last);
+            last = total_sent;
+            assert_eq!(total, Some(300_000));
+        }
+    }
+    assert_eq!(sum, 300_000);
+    assert_eq!(last, 300_000);
+}
