@@ -132,18 +132,14 @@ impl MultipartUpload {
 
     async fn run(mut self) -> Result<UploadOutput, Error> {
         let source = std::mem::replace(&mut self.source, UploadSource::Bytes(Bytes::new()));
-        let (feed, total, part_size) = match source {
+        let (mut feed, total) = match source {
             UploadSource::Bytes(b) => {
                 let total = b.len() as u64;
                 let ps = self.settings.resolve(Some(total))?;
                 if total < ps {
                     return self.single_put(UploadSource::Bytes(b)).send().await;
                 }
-                (
-                    Feed::ranges(RangeData::Bytes(b), total, ps),
-                    Some(total),
-                    ps,
-                )
+                (Feed::ranges(RangeData::Bytes(b), total, ps), Some(total))
             }
             UploadSource::File(path) => {
                 let (total, _) = file_meta(&path).await?;
@@ -151,11 +147,7 @@ impl MultipartUpload {
                 if total < ps {
                     return self.single_put(UploadSource::File(path)).send().await;
                 }
-                (
-                    Feed::ranges(RangeData::File(path), total, ps),
-                    Some(total),
-                    ps,
-                )
+                (Feed::ranges(RangeData::File(path), total, ps), Some(total))
             }
             UploadSource::Stream { stream, len } => {
                 let ps = self.settings.resolve(len)?;
@@ -181,11 +173,9 @@ impl MultipartUpload {
                         first: Some(first),
                     },
                     len,
-                    ps,
                 )
             }
         };
-        let _ = part_size;
         let client = self.client.clone();
         let key = self.key.clone();
         let upload_id = client
@@ -194,7 +184,6 @@ impl MultipartUpload {
         tracing::debug!(%upload_id, "initiated");
         let tracker = Tracker::new(self.progress.clone(), total);
         let md5 = matches!(self.options.content_md5, ContentMd5::Compute);
-        let mut feed = feed;
         let result = async {
             let parts = upload_parts(
                 &client,
