@@ -270,7 +270,7 @@ pub fn parse(bytes: &[u8]) -> Result<CheckpointRecord, CheckpointRejection> {
 /// # Errors
 /// Serialisation errors (none occur for valid records).
 pub fn render(record: &CheckpointRecord) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec_pretty(&Envelope {
+    serde_json::to_vec(&Envelope {
         magic: CHECKPOINT_MAGIC.to_owned(),
         md5: record_md5(record)?,
         record: record.clone(),
