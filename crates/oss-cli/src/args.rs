@@ -1,0 +1,374 @@
+//! The command line: global options and one struct per subcommand (clap derive).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::callback_args::CallbackArgs;
+use crate::location::{object_url_arg, ObjectUrl};
+use crate::size::size_arg;
+
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  # Try everything locally: an emulator, a callback server, an upload with a callback.
+  oss-rs emulator --listen 127.0.0.1:9000 &
+  oss-rs callback-server --listen 127.0.0.1:8080 --trust-key-url-prefix http://127.0.0.1:9000/ &
+  export OSS_ACCESS_KEY_ID=ak OSS_ACCESS_KEY_SECRET=sk
+  oss-rs --endpoint http://127.0.0.1:9000 --region cn-hangzhou --path-style \\
+      cp ./video.mp4 oss://examplebucket/videos/video.mp4 --callback-url http://127.0.0.1:8080/cb
+
+  # Real OSS (credentials from OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET / OSS_SESSION_TOKEN):
+  oss-rs --region cn-hangzhou cp ./photo.jpg oss://examplebucket/photos/photo.jpg
+  oss-rs --region cn-hangzhou presign get oss://examplebucket/photos/photo.jpg --expires 600
+
+Exit codes: 0 success, 1 failure, 2 invalid command line, 3 upload callback failed (object stored).";
+
+const CP_EXAMPLES: &str = "\
+Examples:
+  # Upload; the key defaults to the file name when the destination ends in '/'.
+  oss-rs --region cn-hangzhou cp ./report.pdf oss://examplebucket/docs/
+
+  # Upload with a JSON callback carrying a custom variable; prints the callback's answer.
+  oss-rs --region cn-hangzhou cp ./photo.jpg oss://examplebucket/photos/photo.jpg \\
+      --callback-url https://app.example.com/oss-callback \\
+      --callback-body '{\"object\":${object},\"size\":${size},\"user\":${x:user}}' \\
+      --callback-var x:user=alice
+
+  # Big file: 16 MiB parts, 4 in flight, resumable after an interruption.
+  oss-rs --region cn-hangzhou cp ./backup.tar oss://examplebucket/backup.tar \\
+      --part-size 16MiB --parallel 4 --checkpoint-dir ~/.cache/oss-rs
+
+  # Against the local emulator (see `oss-rs emulator --help`):
+  OSS_ACCESS_KEY_ID=ak OSS_ACCESS_KEY_SECRET=sk oss-rs --endpoint http://127.0.0.1:9000 \\
+      --region cn-hangzhou --path-style cp ./a.bin oss://examplebucket/a.bin";
+
+const PRESIGN_EXAMPLES: &str = "\
+Examples:
+  # A download link valid for 10 minutes.
+  oss-rs --region cn-hangzhou presign get oss://examplebucket/photos/photo.jpg --expires 600
+
+  # An upload URL whose callback rides in the (signed) query: the uploader sends only the body.
+  oss-rs --region cn-hangzhou presign put oss://examplebucket/uploads/photo.jpg \\
+      --callback-url https://app.example.com/oss-callback --callback-carrier query
+
+  # The same with the callback in signed headers: prints the headers and a curl command.
+  oss-rs --region cn-hangzhou presign put oss://examplebucket/uploads/photo.jpg \\
+      --callback-url https://app.example.com/oss-callback --callback-var x:user=alice";
+
+const PRESIGN_PUT_EXAMPLES: &str = "\
+Examples:
+  oss-rs --region cn-hangzhou presign put oss://examplebucket/a.txt --expires 3600
+  oss-rs --region cn-hangzhou presign put oss://examplebucket/a.txt \\
+      --callback-url https://app.example.com/cb --callback-carrier header";
+
+const PRESIGN_GET_EXAMPLES: &str = "\
+Examples:
+  oss-rs --region cn-hangzhou presign get oss://examplebucket/a.txt --expires 3600
+  curl -o a.txt \"$(oss-rs --region cn-hangzhou presign get oss://examplebucket/a.txt | head -1)\"";
+
+const FORM_EXAMPLES: &str = "\
+Examples:
+  # Fields for a browser upload under user/alice/, at most 10 MiB, valid 1 hour.
+  oss-rs --region cn-hangzhou form oss://examplebucket/user/alice/ --max-size 10MiB
+
+  # Also write a ready HTML upload page with a callback.
+  oss-rs --region cn-hangzhou form oss://examplebucket/uploads/ --html upload.html \\
+      --callback-url https://app.example.com/oss-callback --callback-body-type form";
+
+const EMULATOR_EXAMPLES: &str = "\
+Examples:
+  # In memory on port 9000, accepting access key ak / secret sk, region cn-hangzhou.
+  oss-rs emulator
+
+  # A free port, objects kept on disk, other credentials and region.
+  oss-rs --region eu-central-1 --access-key-id test --access-key-secret testsecret \\
+      emulator --listen 127.0.0.1:0 --data-dir /tmp/oss-data
+
+It prints `oss-emulator listening on http://127.0.0.1:PORT`; its callback public key is served at
+http://127.0.0.1:PORT/__emulator/pubkey.pem. Stop it with Ctrl-C or SIGTERM.";
+
+const CALLBACK_SERVER_EXAMPLES: &str = "\
+Examples:
+  # Verify callbacks from real OSS (keys under gosspublic.alicdn.com are trusted by default).
+  oss-rs callback-server --listen 0.0.0.0:8080
+
+  # Verify callbacks from the local emulator on port 9000.
+  oss-rs callback-server --listen 127.0.0.1:8080 --trust-key-url-prefix http://127.0.0.1:9000/
+
+It prints `oss-rs callback-server listening on http://ADDR`, then every callback it receives,
+whether its signature verified, and the JSON it answered. Stop it with Ctrl-C or SIGTERM.";
+
+/// Upload files to Alibaba Cloud OSS with upload callbacks, presign URLs, sign browser forms,
+/// and run a local emulator and callback server to try it all.
+#[derive(Debug, Parser)]
+#[command(name = "oss-rs", version, after_help = MAIN_EXAMPLES)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Args)]
+pub struct GlobalArgs {
+    /// OSS endpoint, `https://host[:port]` or `http://…` [default: the region's public endpoint]
+    #[arg(
+        long,
+        global = true,
+        env = "OSS_ENDPOINT",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub endpoint: Option<String>,
+    /// Region id, e.g. cn-hangzhou [default: taken from an oss-<region>.aliyuncs.com endpoint]
+    #[arg(long, global = true, env = "OSS_REGION", hide_env_values = true)]
+    pub region: Option<String>,
+    /// Path-style addressing (endpoint/bucket/key), for emulators and some proxies
+    #[arg(long, global = true)]
+    pub path_style: bool,
+    /// Access key id
+    #[arg(long, global = true, env = "OSS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub access_key_id: Option<String>,
+    /// Access key secret (prefer the environment: flags show in the process list)
+    #[arg(
+        long,
+        global = true,
+        env = "OSS_ACCESS_KEY_SECRET",
+        hide_env_values = true
+    )]
+    pub access_key_secret: Option<String>,
+    /// STS security token
+    #[arg(long, global = true, env = "OSS_SESSION_TOKEN", hide_env_values = true)]
+    pub session_token: Option<String>,
+    /// Log to stderr: -v info, -vv debug, -vvv trace (RUST_LOG overrides)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl fmt::Debug for GlobalArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let masked = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("GlobalArgs")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("path_style", &self.path_style)
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &masked(&self.access_key_secret))
+            .field("session_token", &masked(&self.session_token))
+            .field("verbose", &self.verbose)
+            .finish()
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Upload a local file (PutObject or multipart; resumable with --checkpoint-dir)
+    #[command(after_help = CP_EXAMPLES)]
+    Cp(CpArgs),
+    /// Print a presigned URL (and the headers to send with it)
+    #[command(after_help = PRESIGN_EXAMPLES)]
+    Presign(PresignArgs),
+    /// Print the fields of a signed browser upload form (PostObject), optionally as an HTML page
+    #[command(after_help = FORM_EXAMPLES)]
+    Form(FormArgs),
+    /// Run the local OSS emulator (verifies signatures, delivers signed callbacks)
+    #[command(after_help = EMULATOR_EXAMPLES)]
+    Emulator(EmulatorArgs),
+    /// Run a callback server that verifies OSS's signature and prints what it receives
+    #[command(after_help = CALLBACK_SERVER_EXAMPLES)]
+    CallbackServer(CallbackServerArgs),
+}
+
+/// `oss-rs cp`.
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// The local file to upload
+    pub file: PathBuf,
+    /// Destination oss://bucket/key (a key ending in '/' gets the file name appended)
+    #[arg(value_parser = object_url_arg)]
+    pub destination: ObjectUrl,
+    /// Upload callback
+    #[command(flatten)]
+    pub callback: CallbackArgs,
+    /// Part size for multipart uploads, e.g. 16MiB (100KiB..5GiB) [default: 6MiB]
+    #[arg(long, value_parser = size_arg, value_name = "SIZE")]
+    pub part_size: Option<u64>,
+    /// Parts uploaded at once [default: 3]
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
+    /// Make the upload resumable: keep a checkpoint in this directory, and resume from it
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Content-Type of the object [default: from the key's extension]
+    #[arg(long)]
+    pub content_type: Option<String>,
+}
+
+/// `oss-rs presign`.
+#[derive(Debug, Args)]
+pub struct PresignArgs {
+    /// The operation.
+    #[command(subcommand)]
+    pub operation: PresignOperation,
+}
+
+/// What `oss-rs presign` signs.
+#[derive(Debug, Subcommand)]
+pub enum PresignOperation {
+    /// A URL to upload one object (PutObject), optionally with a callback
+    #[command(after_help = PRESIGN_PUT_EXAMPLES)]
+    Put(PresignPutArgs),
+    /// A URL to download one object (GetObject)
+    #[command(after_help = PRESIGN_GET_EXAMPLES)]
+    Get(PresignGetArgs),
+}
+
+/// `oss-rs presign put`.
+#[derive(Debug, Args)]
+pub struct PresignPutArgs {
+    /// The object, oss://bucket/key
+    #[arg(value_parser = object_url_arg)]
+    pub object: ObjectUrl,
+    /// Seconds the URL stays valid (1..=604800)
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    pub expires: u64,
+    /// Upload callback
+    #[command(flatten)]
+    pub callback: CallbackArgs,
+    /// Where the callback rides: signed headers the uploader must send, or the URL's query
+    #[arg(long, value_enum, default_value_t = CarrierArg::Header)]
+    pub callback_carrier: CarrierArg,
+}
+
+/// `oss-rs presign get`.
+#[derive(Debug, Args)]
+pub struct PresignGetArgs {
+    /// The object, oss://bucket/key
+    #[arg(value_parser = object_url_arg)]
+    pub object: ObjectUrl,
+    /// Seconds the URL stays valid (1..=604800)
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    pub expires: u64,
+}
+
+/// `--callback-carrier`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CarrierArg {
+    /// `x-oss-callback` / `x-oss-callback-var` headers (signed; must be sent as printed)
+    Header,
+    /// `callback` / `callback-var` query parameters (the URL alone is enough)
+    Query,
+}
+
+/// `oss-rs form`.
+#[derive(Debug, Args)]
+pub struct FormArgs {
+    /// Where uploads go: oss://bucket/key-prefix (the browser's file name is appended)
+    #[arg(value_parser = object_url_arg)]
+    pub prefix: ObjectUrl,
+    /// Upload callback
+    #[command(flatten)]
+    pub callback: CallbackArgs,
+    /// Largest accepted file, e.g. 10MiB [default: no limit but OSS's 5 GiB]
+    #[arg(long, value_parser = size_arg, value_name = "SIZE")]
+    pub max_size: Option<u64>,
+    /// Seconds the form's policy stays valid
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    pub expires: u64,
+    /// Also write a minimal HTML upload page to this file
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// `oss-rs emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    pub listen: SocketAddr,
+    /// Keep objects on disk in this directory [default: in memory]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Require this STS token on every request (the global --session-token is used too)
+    #[arg(long)]
+    pub sts_token: Option<String>,
+    /// Seconds a callback server has to answer
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub callback_timeout: f64,
+    /// Refuse loopback/private callback hosts like real OSS
+    #[arg(long)]
+    pub strict_callback_urls: bool,
+    /// PEM file of the RSA key callbacks are signed with [default: generated at start]
+    #[arg(long, value_name = "PEM")]
+    pub rsa_key: Option<PathBuf>,
+}
+
+/// `oss-rs callback-server`.
+#[derive(Debug, Args)]
+pub struct CallbackServerArgs {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Also trust public keys served under this URL prefix (repeatable), e.g. the emulator's
+    /// http://127.0.0.1:9000/ ; OSS's gosspublic.alicdn.com is always trusted
+    #[arg(long, value_name = "URL_PREFIX")]
+    pub trust_key_url_prefix: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_examples() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        assert!(cmd.get_after_help().is_some());
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            assert!(
+                sub.get_after_help()
+                    .is_some_and(|h| h.to_string().contains("Examples:")),
+                "{}",
+                sub.get_name()
+            );
+            for sub2 in sub.get_subcommands().filter(|s| s.get_name() != "help") {
+                assert!(sub2.get_after_help().is_some(), "{}", sub2.get_name());
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_are_masked_in_debug() {
+        let cli = Cli::try_parse_from([
+            "oss-rs",
+            "--access-key-id",
+            "AKID",
+            "--access-key-secret",
+            "s3cr3t",
+            "--session-token",
+            "t0k3n",
+            "presign",
+            "get",
+            "oss://b/k",
+        ])
+        .unwrap();
+        let debug = format!("{cli:?}");
+        assert!(debug.contains("AKID"));
+        assert!(
+            !debug.contains("s3cr3t") && !debug.contains("t0k3n"),
+            "{debug}"
+        );
+    }
+}

@@ -1,0 +1,73 @@
+//! Dispatch: parse the command line, set up logging and the runtime, run, report.
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::args::{Cli, Command};
+use crate::Error;
+
+/// Parses `args` (the program name first), runs the command and returns the exit code; an
+/// error is printed to stderr as one line with the request id.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_tracing(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&Error::io("cannot start the async runtime", e)),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(error: &Error) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "oss-rs: {}", error.report());
+    ExitCode::from(error.exit_code())
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// The command's [`Error`].
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Cp(args) => crate::cp::run(global, args).await,
+        Command::Presign(args) => crate::presign::run(global, args.operation),
+        Command::Form(args) => crate::form::run(global, args),
+        Command::Emulator(args) => crate::emulator::run(global, args).await,
+        Command::CallbackServer(args) => crate::callback_server::run(args).await,
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
