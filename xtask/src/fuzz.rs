@@ -97,10 +97,17 @@ fn list_targets(fuzz_dir: &Path) -> Result<Vec<String>, String> {
 fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> Result<u64, String> {
     println!("==> fuzzing {target} for {seconds} s");
     let corpus = fuzz_dir.join("corpus").join(target);
-    std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+    // libFuzzer writes new inputs into its first corpus directory: point that at a scratch
+    // directory under fuzz/target so the committed seeds stay a curated handful.
+    let scratch = fuzz_dir.join("target").join("corpus").join(target);
+    for dir in [&corpus, &scratch] {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     // libFuzzer reports on stderr; merge it so the run count can be read.
     let script = format!(
-        "cargo fuzz run --sanitizer none {target} -- -max_total_time={seconds} -print_final_stats=1 2>&1"
+        "cargo fuzz run --sanitizer none {target} '{}' '{}' -- -max_total_time={seconds} -print_final_stats=1 2>&1",
+        scratch.display(),
+        corpus.display()
     );
     let (ok, lines) = run_teed(
         "cargo fuzz run",
