@@ -138,7 +138,9 @@ impl Template {
             }
         }
         if body_type == CallbackBodyType::Json {
-            serde_json::from_str::<serde::de::IgnoredAny>(&out)
+            // Parse into a `Value` (not `IgnoredAny`) so that numbers a double cannot hold,
+            // such as `1e999`, are rejected as most JSON parsers on callback servers do.
+            serde_json::from_str::<serde_json::Value>(&out)
                 .map_err(|source| Error::InvalidJsonTemplate { source })?;
         }
         Ok(out)
@@ -282,5 +284,10 @@ mod tests {
             .unwrap()
             .check_json()
             .is_ok());
+        // Found by the fuzzer: a number out of f64 range.
+        assert!(matches!(
+            Template::parse("[994E9993]").unwrap().check_json(),
+            Err(Error::InvalidJsonTemplate { .. })
+        ));
     }
 }

@@ -61,6 +61,12 @@ impl TryFrom<String> for CallbackVarKey {
     }
 }
 
+impl std::borrow::Borrow<str> for CallbackVarKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl AsRef<str> for CallbackVarKey {
     fn as_ref(&self) -> &str {
         &self.0
@@ -77,9 +83,39 @@ impl std::fmt::Display for CallbackVarKey {
 ///
 /// Keys are kept sorted; on the wire they are a flat JSON object of strings, base64-encoded
 /// into `x-oss-callback-var` / `callback-var`, or one `x:name` form field each for PostObject.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackVars {
     vars: BTreeMap<CallbackVarKey, String>,
+    /// Length of [`CallbackVars::to_json`], kept up to date on insertion.
+    json_len: usize,
+}
+
+impl Default for CallbackVars {
+    fn default() -> Self {
+        Self {
+            vars: BTreeMap::new(),
+            json_len: EMPTY_JSON_LEN,
+        }
+    }
+}
+
+/// `{}`
+const EMPTY_JSON_LEN: usize = 2;
+
+/// Length of `"key":"value"` as serde_json writes it.
+fn entry_json_len(key: &str, value: &str) -> usize {
+    json_string_len(key) + 1 + json_string_len(value)
+}
+
+fn json_string_len(s: &str) -> usize {
+    2 + s
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{08}' | '\u{0c}' => 2,
+            c if (c as u32) < 0x20 => 6,
+            c => c.len_utf8(),
+        })
+        .sum::<usize>()
 }
 
 impl CallbackVars {
@@ -110,27 +146,27 @@ impl CallbackVars {
         value: impl Into<String>,
     ) -> Result<(), Error> {
         let key = CallbackVarKey::parse(key)?;
-        let previous = self.vars.insert(key.clone(), value.into());
-        let len = self.to_json().len();
+        let value = value.into();
+        let new_entry = entry_json_len(key.as_str(), &value);
+        let len = match self.vars.get(key.as_str()) {
+            Some(old) => self.json_len - entry_json_len(key.as_str(), old) + new_entry,
+            None if self.vars.is_empty() => self.json_len + new_entry,
+            None => self.json_len + 1 + new_entry,
+        };
         if len > crate::MAX_CALLBACK_JSON_LEN {
-            match previous {
-                Some(p) => self.vars.insert(key, p),
-                None => self.vars.remove(&key),
-            };
             return Err(Error::TooLarge {
                 field: "callback-var",
                 len,
             });
         }
+        self.vars.insert(key, value);
+        self.json_len = len;
         Ok(())
     }
 
     /// The value of a variable, by its full key (`x:name`).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.vars
-            .iter()
-            .find(|(k, _)| k.as_str() == key)
-            .map(|(_, v)| v.as_str())
+        self.vars.get(key).map(String::as_str)
     }
 
     /// Variables in key order, as `(key, value)`.
@@ -301,5 +337,20 @@ mod tests {
             Err(Error::TooLarge { .. })
         ));
         assert_eq!(vars.get("x:a"), Some("1"));
+    }
+
+    #[test]
+    fn tracked_json_length_matches_serialisation() {
+        let mut vars = CallbackVars::new();
+        assert_eq!(vars.json_len, vars.to_json().len());
+        for (k, v) in [
+            ("x:a", "plain"),
+            ("x:b", "q\"uote\\ \n\t\u{1}\u{7f} 中"),
+            ("x:a", "replaced with a longer value"),
+            ("x:c", ""),
+        ] {
+            vars.insert(k, v).unwrap();
+            assert_eq!(vars.json_len, vars.to_json().len(), "{k}");
+        }
     }
 }
