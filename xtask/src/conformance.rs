@@ -78,14 +78,16 @@ fn run_suites(live: bool, tally: &mut Tally) -> Result<(), String> {
     python::run_suite(&root, &cargo, tally)?;
 
     if live {
-        live_suite(tally)?;
+        live_suite(&root, &cargo, tally)?;
     } else {
         println!("conformance: live suite against real OSS not run (pass --live with OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_TEST_BUCKET, OSS_TEST_REGION, OSS_TEST_CALLBACK_URL set)");
     }
     Ok(())
 }
 
-fn live_suite(_tally: &mut Tally) -> Result<(), String> {
+/// The five upload paths against a real bucket (`oss-demo --live`); its closing
+/// `live: N passed, M failed` line is counted.
+fn live_suite(root: &std::path::Path, cargo: &str, tally: &mut Tally) -> Result<(), String> {
     const NEEDED: [&str; 5] = [
         "OSS_ACCESS_KEY_ID",
         "OSS_ACCESS_KEY_SECRET",
@@ -105,7 +107,34 @@ fn live_suite(_tally: &mut Tally) -> Result<(), String> {
         );
         return Ok(());
     }
-    Err("conformance: the live suite is not written yet; nothing was run against real OSS".into())
+    step("live suite: oss-demo --live against the real bucket");
+    let (ok, lines) = run_teed(
+        "oss-demo --live",
+        Command::new(cargo)
+            .current_dir(root)
+            .args(["run", "-q", "-p", "oss-demo", "--", "--live"]),
+    )?;
+    let counted = live_tally(&lines);
+    tally.add(counted);
+    if !ok || counted.failed > 0 || counted.passed == 0 {
+        return Err("live suite failed".into());
+    }
+    Ok(())
+}
+
+fn live_tally(lines: &[String]) -> Tally {
+    let mut tally = Tally::default();
+    if let Some(rest) = lines.iter().rev().find_map(|l| l.strip_prefix("live: ")) {
+        let words: Vec<&str> = rest.split([' ', ',']).filter(|w| !w.is_empty()).collect();
+        for pair in words.windows(2) {
+            match (pair[0].parse::<u64>(), pair[1]) {
+                (Ok(n), "passed") => tally.passed += n,
+                (Ok(n), "failed") => tally.failed += n,
+                _ => {}
+            }
+        }
+    }
+    tally
 }
 
 fn step(name: &str) {
@@ -141,6 +170,17 @@ pub fn cargo_test_tally(lines: &[String]) -> Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_live_closing_line() {
+        let lines = vec![
+            "put-object ok".to_string(),
+            "live: 4 passed, 1 failed".to_string(),
+        ];
+        let t = live_tally(&lines);
+        assert_eq!((t.passed, t.failed), (4, 1));
+        assert_eq!(live_tally(&["live: not run".to_string()]).passed, 0);
+    }
 
     #[test]
     fn sums_every_libtest_summary() {

@@ -5,6 +5,7 @@
 //! same body, and its answer handed back to the uploader.
 
 mod callback_server;
+mod live;
 
 use std::process::ExitCode;
 
@@ -22,7 +23,7 @@ const ACCESS_KEY_ID: &str = "demo-access-key";
 const ACCESS_KEY_SECRET: &str = "demo-secret";
 const PART_SIZE: u64 = 100 * 1024;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,6 +38,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<bool, BoxError> {
+    if std::env::args().nth(1).as_deref() == Some("--live") {
+        return live::run().await;
+    }
     let emulator = Emulator::builder()
         .region("cn-hangzhou")
         .credentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
@@ -51,81 +55,29 @@ async fn run() -> Result<bool, BoxError> {
     );
     println!("every upload carries a JSON callback; the callback server verifies OSS's RSA signature before answering\n");
 
-    let client = Client::builder(BUCKET)
-        .with_endpoint(emulator.endpoint())
-        .with_region(emulator.region())
-        .with_static_credentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
-        .with_path_style(true)
-        .build()?;
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("report.csv");
-    let file_data = pattern(4 * PART_SIZE as usize + 1234);
-    std::fs::write(&file, &file_data)?;
-
+    let target = Target {
+        client: Client::builder(BUCKET)
+            .with_endpoint(emulator.endpoint())
+            .with_region(emulator.region())
+            .with_static_credentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+            .with_path_style(true)
+            .build()?,
+        presigner: Presigner::builder(emulator.region())
+            .with_endpoint(emulator.endpoint())
+            .with_credentials(Credentials::new(ACCESS_KEY_ID, ACCESS_KEY_SECRET))
+            .with_addressing(Addressing::PathStyle)
+            .build()?,
+        bucket: BUCKET.to_owned(),
+        dir: tempfile::tempdir()?,
+    };
     let mut ok = true;
     for path in Path::ALL {
         let key = format!("demo/{}.{}", path.name(), path.extension());
-        let callback = callback(&server, path)?;
-        let vars = CallbackVars::new().with("x:user", "demo-user")?;
+        let callback = callback(&format!("{}/oss-callback?path={}", server.url, path.name()))?;
         let before = server.received().len();
-        let result = match path {
-            Path::PutObject => {
-                client
-                    .put_object(&key, UploadSource::bytes(Bytes::from_static(b"hello, oss")))
-                    .with_callback(callback)
-                    .with_callback_vars(vars)
-                    .send()
-                    .await
-            }
-            Path::Multipart => {
-                client
-                    .multipart_upload(&key, UploadSource::file(&file))
-                    .with_part_size(PART_SIZE)
-                    .with_callback(callback)
-                    .with_callback_vars(vars)
-                    .send()
-                    .await
-            }
-            Path::Resumable => {
-                client
-                    .resumable_upload(&key, &file)
-                    .with_part_size(PART_SIZE)
-                    .with_checkpoint_dir(dir.path())
-                    .with_callback(callback)
-                    .with_callback_vars(vars)
-                    .send()
-                    .await
-            }
-            Path::Form => {
-                client
-                    .post_object(
-                        &key,
-                        UploadSource::bytes(Bytes::from_static(b"<p>posted</p>")),
-                    )
-                    .with_callback(callback)
-                    .with_callback_vars(vars)
-                    .send()
-                    .await
-            }
-            Path::Presigned => {
-                let presigner = Presigner::builder(emulator.region())
-                    .with_endpoint(emulator.endpoint())
-                    .with_credentials(Credentials::new(ACCESS_KEY_ID, ACCESS_KEY_SECRET))
-                    .with_addressing(Addressing::PathStyle)
-                    .build()?;
-                let presigned = presigner.presign(
-                    &PresignRequest::put_object(BUCKET, &key)
-                        .with_content_type("application/json")
-                        .with_callback(callback, Some(vars), CallbackCarrier::Header),
-                )?;
-                client
-                    .put_presigned(presigned.uri, presigned.signed_headers, &b"{\"k\":1}"[..])
-                    .await
-            }
-        };
-        let line = match result {
+        let line = match target.upload(path, &key, callback).await {
             Ok(output) => check(path, &key, &output, &server, &emulator, before),
-            Err(err) => Err(format!("upload failed: {}", chain(&err))),
+            Err(err) => Err(format!("upload failed: {}", chain(err.as_ref()))),
         };
         match line {
             Ok(line) => println!("{line}"),
@@ -146,6 +98,80 @@ async fn run() -> Result<bool, BoxError> {
         println!("demo: FAILED (see above)");
     }
     Ok(ok)
+}
+
+/// Where the five paths upload to: a client and presigner for one bucket, and a scratch dir.
+pub(crate) struct Target {
+    pub(crate) client: Client,
+    pub(crate) presigner: Presigner,
+    pub(crate) bucket: String,
+    pub(crate) dir: tempfile::TempDir,
+}
+
+impl Target {
+    /// Uploads with one path, carrying `callback` and the `x:user` variable.
+    pub(crate) async fn upload(
+        &self,
+        path: Path,
+        key: &str,
+        callback: Callback,
+    ) -> Result<UploadOutput, BoxError> {
+        let vars = CallbackVars::new().with("x:user", "demo-user")?;
+        let file = self.dir.path().join(format!("{}.csv", path.name()));
+        std::fs::write(&file, pattern(4 * PART_SIZE as usize + 1234))?;
+        let client = &self.client;
+        let output = match path {
+            Path::PutObject => {
+                client
+                    .put_object(key, UploadSource::bytes(Bytes::from_static(b"hello, oss")))
+                    .with_callback(callback)
+                    .with_callback_vars(vars)
+                    .send()
+                    .await?
+            }
+            Path::Multipart => {
+                client
+                    .multipart_upload(key, UploadSource::file(&file))
+                    .with_part_size(PART_SIZE)
+                    .with_callback(callback)
+                    .with_callback_vars(vars)
+                    .send()
+                    .await?
+            }
+            Path::Resumable => {
+                client
+                    .resumable_upload(key, &file)
+                    .with_part_size(PART_SIZE)
+                    .with_checkpoint_dir(self.dir.path())
+                    .with_callback(callback)
+                    .with_callback_vars(vars)
+                    .send()
+                    .await?
+            }
+            Path::Form => {
+                client
+                    .post_object(
+                        key,
+                        UploadSource::bytes(Bytes::from_static(b"<p>posted</p>")),
+                    )
+                    .with_callback(callback)
+                    .with_callback_vars(vars)
+                    .send()
+                    .await?
+            }
+            Path::Presigned => {
+                let presigned = self.presigner.presign(
+                    &PresignRequest::put_object(&self.bucket, key)
+                        .with_content_type("application/json")
+                        .with_callback(callback, Some(vars), CallbackCarrier::Header),
+                )?;
+                client
+                    .put_presigned(presigned.uri, presigned.signed_headers, &b"{\"k\":1}"[..])
+                    .await?
+            }
+        };
+        Ok(output)
+    }
 }
 
 /// Checks one path against both ends of the callback and renders its line.
@@ -201,9 +227,9 @@ fn check(
     ))
 }
 
-fn callback(server: &CallbackServer, path: Path) -> Result<Callback, oss_callback::Error> {
+pub(crate) fn callback(url: &str) -> Result<Callback, oss_callback::Error> {
     Callback::builder()
-        .url(format!("{}/oss-callback?path={}", server.url, path.name()))
+        .url(url)
         .body(
             r#"{"bucket":${bucket},"object":${object},"size":${size},"mimeType":${mimeType},"etag":${etag},"user":${x:user}}"#,
         )
@@ -212,7 +238,7 @@ fn callback(server: &CallbackServer, path: Path) -> Result<Callback, oss_callbac
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Path {
+pub(crate) enum Path {
     PutObject,
     Multipart,
     Resumable,
@@ -221,7 +247,7 @@ enum Path {
 }
 
 impl Path {
-    const ALL: [Path; 5] = [
+    pub(crate) const ALL: [Path; 5] = [
         Path::PutObject,
         Path::Multipart,
         Path::Resumable,
@@ -229,7 +255,7 @@ impl Path {
         Path::Presigned,
     ];
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Path::PutObject => "put-object",
             Path::Multipart => "multipart",
@@ -239,7 +265,7 @@ impl Path {
         }
     }
 
-    fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Path::PutObject => "txt",
             Path::Multipart | Path::Resumable => "csv",
@@ -254,7 +280,7 @@ fn pattern(len: usize) -> Vec<u8> {
 }
 
 /// An error and its causes on one line.
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
