@@ -6,6 +6,7 @@
 //! - `bench [--quick]`: criterion benches and the end-to-end throughput report.
 //! - `fuzz [--smoke | --target T --time S]`: the cargo-fuzz targets on the stable toolchain.
 
+mod bench;
 mod command;
 mod conformance;
 mod demo;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match task.as_str() {
+        "bench" => bench::run(rest),
         "conformance" => conformance::run(rest),
         "demo" => demo::run(rest),
         "fuzz" => fuzz::run(rest),
