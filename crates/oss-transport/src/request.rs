@@ -193,6 +193,7 @@ pub struct Request {
     pub(crate) additional_signed_headers: Vec<String>,
     pub(crate) check: Option<ResponseCheck>,
     pub(crate) progress: Option<ProgressHook>,
+    pub(crate) callback_in_body: bool,
 }
 
 impl Request {
@@ -210,6 +211,7 @@ impl Request {
             additional_signed_headers: Vec::new(),
             check: None,
             progress: None,
+            callback_in_body: false,
         }
     }
 
@@ -325,10 +327,20 @@ impl Request {
         self.auth
     }
 
-    /// Whether the request carries an upload callback: an `x-oss-callback` header, or a
-    /// `callback` query parameter (in [`Request::with_query`] or in a presigned URI).
+    /// Marks the request as carrying an upload callback inside its body, where the transport
+    /// cannot see it: a PostObject form with a `callback` field. It is then treated like any
+    /// callback request (203 becomes [`Error::CallbackFailed`](crate::Error::CallbackFailed);
+    /// retried only if no byte of a response arrived). Default: false.
+    pub fn with_callback_in_body(mut self, carries: bool) -> Self {
+        self.callback_in_body = carries;
+        self
+    }
+
+    /// Whether the request carries an upload callback: an `x-oss-callback` header, a
+    /// `callback` query parameter (in [`Request::with_query`] or in a presigned URI), or a body
+    /// marked with [`Request::with_callback_in_body`].
     pub fn carries_callback(&self) -> bool {
-        if self.headers.contains_key("x-oss-callback") {
+        if self.callback_in_body || self.headers.contains_key("x-oss-callback") {
             return true;
         }
         if self.query.iter().any(|(n, _)| n == "callback") {
@@ -388,6 +400,9 @@ mod tests {
             .parse()
             .unwrap();
         assert!(!Request::presigned(Method::PUT, uri).carries_callback());
+        assert!(Request::new(Method::POST)
+            .with_callback_in_body(true)
+            .carries_callback());
     }
 
     #[test]

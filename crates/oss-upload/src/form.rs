@@ -351,15 +351,6 @@ impl PostObject {
                 (Body::stream(s), ExpectedCrc::Running(running), len)
             }
         };
-        // A callback in the form body is invisible to the transport, which would then retry the
-        // POST like any idempotent request and could fire the callback twice: send the body as a
-        // one-shot stream instead, which the transport never replays.
-        let body = match body {
-            Body::Bytes(all) if self.callback.is_some() => {
-                Body::stream(stream::iter([Ok::<_, std::io::Error>(all)]))
-            }
-            other => other,
-        };
         let mut headers = http::HeaderMap::new();
         insert(
             &mut headers,
@@ -371,41 +362,20 @@ impl PostObject {
             insert(&mut headers, "content-length", &total.to_string())?;
         }
         let tracker = Tracker::new(self.progress, data_len);
+        let has_callback = self.callback.is_some();
+        // The callback rides in the form body, where the transport cannot see it: say so, so a
+        // 203 becomes `CallbackFailed` and the POST is retried only if no byte came back.
         let req = Request::new(Method::POST)
             .with_bucket(self.client.bucket().to_owned())
             .with_auth(Auth::None)
             .with_headers(headers)
-            .with_body(body);
-        let has_callback = self.callback.is_some();
+            .with_body(body)
+            .with_callback_in_body(has_callback);
         let req = Client::with_tracking(req, &tracker, "PostObject");
         let resp = self
             .client
             .execute(req, &Ctx::new("PostObject", &self.key), Some(crc))
             .await?;
-        // The transport recognises callbacks in headers and queries only; a form-carried
-        // callback's 203 arrives here as a 2xx response.
-        if has_callback && resp.status == http::StatusCode::NON_AUTHORITATIVE_INFORMATION {
-            let (code, message, request_id, ec) = crate::wire::parse_error(&resp.body);
-            let out = UploadOutput::from_headers(&resp.headers);
-            return Err(Error::CallbackFailed(Box::new(
-                crate::error::CallbackFailure {
-                    bucket: self.client.bucket().to_owned(),
-                    key: self.key,
-                    upload_id: None,
-                    code: if code.is_empty() {
-                        "CallbackFailed".into()
-                    } else {
-                        code
-                    },
-                    message,
-                    ec,
-                    request_id: request_id.or(out.request_id),
-                    etag: out.etag,
-                    crc64: out.crc64,
-                    version_id: out.version_id,
-                },
-            )));
-        }
         Ok(upload_output(resp, has_callback))
     }
 }

@@ -204,35 +204,3 @@ mod tests {
         assert_eq!(key.as_deref(), Some("a/b"));
     }
 }
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "PascalCase", default)]
-struct ErrorXml {
-    code: String,
-    message: String,
-    request_id: Option<String>,
-    #[serde(rename = "EC")]
-    ec: Option<String>,
-}
-
-/// `(code, message, request id, EC)` of an `<Error>` document; empty code when unparsable.
-pub(crate) fn parse_error(body: &[u8]) -> (String, String, Option<String>, Option<String>) {
-    let x: ErrorXml = std::str::from_utf8(body)
-        .ok()
-        .and_then(|t| quick_xml::de::from_str(t).ok())
-        .unwrap_or_default();
-    (x.code, x.message, x.request_id, x.ec)
-}
-
-#[cfg(test)]
-mod error_tests {
-    #[test]
-    fn parses_error_document() {
-        let (code, message, rid, ec) = super::parse_error(b"<?xml version=\"1.0\"?>\n<Error>\n <Code>CallbackFailed</Code>\n <Message>Error status : 500.</Message>\n <RequestId>R1</RequestId>\n <HostId>h</HostId>\n <EC>0007-00000203</EC>\n</Error>");
-        assert_eq!(code, "CallbackFailed");
-        assert_eq!(message, "Error status : 500.");
-        assert_eq!(rid.as_deref(), Some("R1"));
-        assert_eq!(ec.as_deref(), Some("0007-00000203"));
-        assert_eq!(super::parse_error(b"junk").0, "");
-    }
-}
