@@ -68,11 +68,14 @@ pub fn run_suite(root: &Path, cargo: &str, tally: &mut Tally) -> Result<(), Stri
             "oss-sign",
             "--example",
             "post_policy",
+            "--example",
+            "sign_cases",
         ]),
     )?;
     let debug = root.join("target").join("debug");
     let emulator = debug.join("oss-emulator");
     let post_policy = debug.join("examples").join("post_policy");
+    let sign_cases = debug.join("examples").join("sign_cases");
 
     println!("==> pytest {SUITE_DIR}");
     let (ok, lines) = run_teed(
@@ -81,6 +84,7 @@ pub fn run_suite(root: &Path, cargo: &str, tally: &mut Tally) -> Result<(), Stri
             .current_dir(&suite)
             .env("OSS_EMULATOR_BIN", &emulator)
             .env("OSS_SIGN_POST_POLICY_BIN", &post_policy)
+            .env("OSS_SIGN_CASES_BIN", &sign_cases)
             .env("OSS_RS_ROOT", root)
             .args(["-m", "pytest", "-v", "-rA", "-p", "no:cacheprovider"]),
     )?;
