@@ -413,6 +413,10 @@ fn parse_criterion(lines: &[String]) -> Vec<Estimate> {
                 name = head.to_owned();
             }
         }
+        // The `change:` block repeats `time:`/`thrpt:` with percentages: not estimates.
+        if line.contains('%') {
+            continue;
+        }
         if let Some((_, rest)) = line.split_once("time:") {
             out.push(Estimate {
                 name: name.clone(),
@@ -720,6 +724,9 @@ mod tests {
             "                        time:   [1.0100 µs 1.0200 µs 1.0300 µs]",
             "crc64/ecma_8MiB         time:   [700.00 µs 710.00 µs 720.00 µs]",
             "                        thrpt:  [11.000 GiB/s 11.100 GiB/s 11.200 GiB/s]",
+            "                 change:",
+            "                        time:   [-2.1% +0.4% +2.6%] (p = 0.70 > 0.05)",
+            "                        thrpt:  [-2.5% -0.4% +2.2%]",
         ]
         .iter()
         .map(|s| (*s).to_owned())

@@ -618,3 +618,56 @@ fn form_fields_and_html_page_upload_with_a_callback() {
     let (status, _) = http_request(url, "POST", &headers, &body2);
     assert_eq!(status, 400);
 }
+
+#[test]
+fn resumable_cp_with_checkpoint_dir_leaves_no_checkpoint_and_stores_the_file() {
+    let stack = Stack::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("three-parts.bin");
+    let crc = write_pattern_file(&file, 3);
+    let checkpoints = dir.path().join("checkpoints");
+    std::fs::create_dir(&checkpoints).expect("mkdir");
+    let mut args = stack.globals();
+    args.extend([
+        "cp".into(),
+        file.display().to_string(),
+        "oss://cli-bucket/resumable/".into(),
+        "--part-size".into(),
+        "1MiB".into(),
+        "--checkpoint-dir".into(),
+        checkpoints.display().to_string(),
+        "--content-type".into(),
+        "application/x-test".into(),
+    ]);
+    let out = run_cli(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("uploaded ")
+            && stderr.contains("oss://cli-bucket/resumable/three-parts.bin"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no callback, nothing on stdout");
+    assert_eq!(
+        std::fs::read_dir(&checkpoints).expect("dir").count(),
+        0,
+        "the checkpoint is removed after Complete"
+    );
+    assert_object_crc(&stack, "resumable/three-parts.bin", crc, 3 * MIB as u64);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let head = runtime
+        .block_on(
+            stack
+                .client("cli-bucket")
+                .head_object("resumable/three-parts.bin"),
+        )
+        .expect("HeadObject");
+    assert_eq!(head.content_type.as_deref(), Some("application/x-test"));
+    assert!(
+        head.etag.is_some_and(|e| e.ends_with("-3\"")),
+        "three parts"
+    );
+}
