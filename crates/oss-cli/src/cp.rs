@@ -43,39 +43,59 @@ pub(crate) async fn run(global: &GlobalArgs, args: CpArgs) -> Result<(), Error> 
     let display = Display::for_stderr(size);
     let started = Instant::now();
     let key = destination.key().to_owned();
-    let result = match &args.checkpoint_dir {
-        Some(dir) => {
-            let mut upload = client
-                .resumable_upload(key, args.file.clone())
-                .with_checkpoint_dir(dir.clone())
-                .with_options(options)
-                .with_progress(display.sink());
-            if let Some(p) = args.part_size {
-                upload = upload.with_part_size(p);
+    let stop =
+        crate::shutdown::signal().map_err(|e| Error::io("cannot install signal handlers", e))?;
+    let resumable = args.checkpoint_dir.is_some();
+    let upload = async {
+        match &args.checkpoint_dir {
+            Some(dir) => {
+                let mut upload = client
+                    .resumable_upload(key, args.file.clone())
+                    .with_checkpoint_dir(dir.clone())
+                    .with_options(options)
+                    .with_progress(display.sink());
+                if let Some(p) = args.part_size {
+                    upload = upload.with_part_size(p);
+                }
+                if let Some(n) = args.parallel {
+                    upload = upload.with_parallelism(n);
+                }
+                if let Some((cb, vars)) = callback {
+                    upload = upload.with_callback(cb).with_callback_vars(vars);
+                }
+                upload.send().await
             }
-            if let Some(n) = args.parallel {
-                upload = upload.with_parallelism(n);
+            None => {
+                let mut upload = client
+                    .multipart_upload(key, oss_upload::UploadSource::file(args.file.clone()))
+                    .with_options(options)
+                    .with_progress(display.sink());
+                if let Some(p) = args.part_size {
+                    upload = upload.with_part_size(p);
+                }
+                if let Some(n) = args.parallel {
+                    upload = upload.with_parallelism(n);
+                }
+                if let Some((cb, vars)) = callback {
+                    upload = upload.with_callback(cb).with_callback_vars(vars);
+                }
+                upload.send().await
             }
-            if let Some((cb, vars)) = callback {
-                upload = upload.with_callback(cb).with_callback_vars(vars);
-            }
-            upload.send().await
         }
-        None => {
-            let mut upload = client
-                .multipart_upload(key, oss_upload::UploadSource::file(args.file.clone()))
-                .with_options(options)
-                .with_progress(display.sink());
-            if let Some(p) = args.part_size {
-                upload = upload.with_part_size(p);
-            }
-            if let Some(n) = args.parallel {
-                upload = upload.with_parallelism(n);
-            }
-            if let Some((cb, vars)) = callback {
-                upload = upload.with_callback(cb).with_callback_vars(vars);
-            }
-            upload.send().await
+    };
+    // Dropping the upload future stops it: parts already sent stay in OSS (resumable uploads
+    // keep their checkpoint, so the same command resumes).
+    let result = tokio::select! {
+        result = upload => result,
+        () = stop => {
+            display.abandon();
+            return Err(Error::Interrupted(if resumable {
+                "run the same command again to resume from the checkpoint".into()
+            } else {
+                "parts already uploaded stay in OSS until the upload is aborted or expires \
+                 (use --checkpoint-dir for resumable uploads)"
+                    .into()
+            }));
         }
     };
     let output = match result {

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 pub const EXIT_FAILURE: u8 = 1;
 /// Exit code when the upload callback failed: the object **is** stored.
 pub const EXIT_CALLBACK_FAILED: u8 = 3;
+/// Exit code after Ctrl-C or SIGTERM stopped an upload (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +46,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Ctrl-C or SIGTERM stopped the upload.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     /// A file could not be read or written.
     #[error("{}: {reason}", .path.display())]
     File {
@@ -78,6 +83,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Upload(e) if e.callback_failure().is_some() => EXIT_CALLBACK_FAILED,
+            Error::Interrupted(_) => EXIT_INTERRUPTED,
             _ => EXIT_FAILURE,
         }
     }

@@ -25,7 +25,7 @@
 //! ```
 //!
 //! Exit codes: 0 success, 1 failure, 2 invalid command line, 3 the upload callback failed
-//! (the object **is** stored).
+//! (the object **is** stored), 130 interrupted by Ctrl-C or SIGTERM.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
@@ -47,7 +47,7 @@ mod size;
 
 pub use args::{Cli, Command};
 pub use callback_args::{CallbackArgs, CallbackBodyTypeArg};
-pub use error::{Error, EXIT_CALLBACK_FAILED, EXIT_FAILURE};
+pub use error::{Error, EXIT_CALLBACK_FAILED, EXIT_FAILURE, EXIT_INTERRUPTED};
 pub use location::ObjectUrl;
 pub use run::{main_with_args, run};
 pub use size::parse_size;

@@ -671,3 +671,64 @@ fn resumable_cp_with_checkpoint_dir_leaves_no_checkpoint_and_stores_the_file() {
         "three parts"
     );
 }
+
+#[test]
+fn sigterm_stops_a_resumable_cp_with_exit_130_and_the_same_command_resumes() {
+    let stack = Stack::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("interrupted.bin");
+    let crc = write_pattern_file(&file, 64);
+    let checkpoints = dir.path().join("checkpoints");
+    std::fs::create_dir(&checkpoints).expect("mkdir");
+    let mut args = stack.globals();
+    args.extend([
+        "cp".into(),
+        file.display().to_string(),
+        "oss://cli-bucket/interrupted.bin".into(),
+        "--part-size".into(),
+        "1MiB".into(),
+        "--parallel".into(),
+        "1".into(),
+        "--checkpoint-dir".into(),
+        checkpoints.display().to_string(),
+    ]);
+    let mut cmd = base_command();
+    cmd.args(&args).stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = with_credentials(&mut cmd).spawn().expect("spawn cp");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    stderr.read_line(&mut first).expect("a progress line");
+    assert!(first.starts_with("progress: "), "{first}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("stderr");
+    let code = child.wait().expect("wait").code();
+    if code == Some(0) {
+        // The upload won the race against the signal; nothing to resume.
+        assert!(rest.contains("uploaded "), "{rest}");
+    } else {
+        assert_eq!(code, Some(130), "{rest}");
+        assert!(
+            rest.lines().last().is_some_and(|l| l
+                == "oss-rs: interrupted: run the same command again to resume from the checkpoint"),
+            "{rest}"
+        );
+        assert_eq!(
+            std::fs::read_dir(&checkpoints).expect("dir").count(),
+            1,
+            "checkpoint kept"
+        );
+        let out = run_cli(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(std::fs::read_dir(&checkpoints).expect("dir").count(), 0);
+    }
+    assert_object_crc(&stack, "interrupted.bin", crc, 64 * MIB as u64);
+}
