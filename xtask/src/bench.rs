@@ -14,6 +14,9 @@ use crate::command::{run as run_cmd, run_teed};
 const MIB: u64 = 1 << 20;
 const PART_SIZE: u64 = 8 * MIB;
 const PARALLEL: u64 = 4;
+/// Server label of the run with glibc's mmap threshold pinned to [`MMAP_THRESHOLD`].
+const PINNED_MALLOC: &str = "discard, MALLOC_MMAP_THRESHOLD_=1MiB";
+const MMAP_THRESHOLD: u64 = MIB;
 /// Runs per measurement; the median is reported.
 const REPEATS: usize = 3;
 
@@ -155,6 +158,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
             &upload(&server.endpoint),
             &["--crc", "on"],
         )?);
+        if label == "discard" {
+            // The same upload with glibc's dynamic mmap threshold pinned: shows how much of the
+            // peak RSS is the allocator keeping freed part buffers (see docs/performance.md).
+            let args = upload(&server.endpoint);
+            let make = || {
+                let mut cmd = Command::new(&bench_bin);
+                cmd.arg("ours")
+                    .args(&args)
+                    .args(["--crc", "on"])
+                    .env("MALLOC_MMAP_THRESHOLD_", MMAP_THRESHOLD.to_string());
+                cmd
+            };
+            rows.push(measure_cmd(make, "ours", PINNED_MALLOC)?);
+        }
         if let Some(python) = &python {
             let args = upload(&server.endpoint);
             let make = || {
@@ -755,6 +772,14 @@ fn render(plan: &Plan, rows: &[Row], criterion: &[Estimate]) -> String {
         &mut out,
         &format!("peak RSS, multipart part {} MiB × parallel {PARALLEL} (bound (parallel+1)×part+32 MiB)", PART_SIZE / MIB),
         on.and_then(|r| r.num("peak_rss_mib")),
+        bound,
+        false,
+        "MiB",
+    );
+    target(
+        &mut out,
+        "the same, glibc mmap threshold pinned to 1 MiB",
+        find(rows, "ours-crc-on", PINNED_MALLOC).and_then(|r| r.num("peak_rss_mib")),
         bound,
         false,
         "MiB",
