@@ -6,7 +6,7 @@ use std::time::Instant;
 use oss_upload::{ObjectOptions, UploadOutput};
 
 use crate::args::{CpArgs, GlobalArgs};
-use crate::progress::Display;
+use crate::progress::ProgressView;
 use crate::size::human;
 use crate::Error;
 
@@ -40,7 +40,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: CpArgs) -> Result<(), Error> 
         options = options.with_content_type(ct.clone());
     }
 
-    let display = Display::for_stderr(size);
+    let display = ProgressView::for_stderr(size);
     let started = Instant::now();
     let key = destination.key().to_owned();
     let stop =

@@ -14,7 +14,7 @@ const BAR_TEMPLATE: &str =
 
 /// Where progress is shown.
 #[derive(Debug, Clone)]
-pub(crate) enum Display {
+pub(crate) enum ProgressView {
     /// An indicatif bar on stderr (a terminal).
     Bar(ProgressBar),
     /// A line on stderr at every 10 % (not a terminal).
@@ -28,7 +28,7 @@ pub(crate) struct LineState {
     last_step: u64,
 }
 
-impl Display {
+impl ProgressView {
     /// A bar when stderr is a terminal, plain lines otherwise.
     pub(crate) fn for_stderr(total: u64) -> Self {
         if std::io::stderr().is_terminal() {
@@ -37,9 +37,9 @@ impl Display {
                 .progress_chars("=> ");
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
                 .with_style(style);
-            Display::Bar(bar)
+            ProgressView::Bar(bar)
         } else {
-            Display::Lines(Arc::new(Mutex::new(LineState {
+            ProgressView::Lines(Arc::new(Mutex::new(LineState {
                 started: Instant::now(),
                 total,
                 last_step: 0,
@@ -55,10 +55,10 @@ impl Display {
 
     fn on_event(&self, event: &ProgressEvent) {
         match (self, event) {
-            (Display::Bar(bar), ProgressEvent::BytesSent { total_sent, .. }) => {
+            (ProgressView::Bar(bar), ProgressEvent::BytesSent { total_sent, .. }) => {
                 bar.set_position(*total_sent);
             }
-            (Display::Lines(state), ProgressEvent::BytesSent { total_sent, .. }) => {
+            (ProgressView::Lines(state), ProgressEvent::BytesSent { total_sent, .. }) => {
                 let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
                 if s.total == 0 {
                     return;
@@ -85,8 +85,8 @@ impl Display {
     /// Prints a message above the bar (or as a line).
     pub(crate) fn message(&self, text: &str) {
         match self {
-            Display::Bar(bar) => bar.println(text),
-            Display::Lines(_) => {
+            ProgressView::Bar(bar) => bar.println(text),
+            ProgressView::Lines(_) => {
                 let _ = writeln!(std::io::stderr(), "{text}");
             }
         }
@@ -94,14 +94,14 @@ impl Display {
 
     /// Removes the bar (the summary line follows).
     pub(crate) fn finish(&self) {
-        if let Display::Bar(bar) = self {
+        if let ProgressView::Bar(bar) = self {
             bar.finish();
         }
     }
 
     /// Leaves the bar where it stopped.
     pub(crate) fn abandon(&self) {
-        if let Display::Bar(bar) = self {
+        if let ProgressView::Bar(bar) = self {
             bar.abandon();
         }
     }
@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn lines_once_per_tenth() {
-        let display = Display::Lines(Arc::new(Mutex::new(LineState {
+        let display = ProgressView::Lines(Arc::new(Mutex::new(LineState {
             started: Instant::now(),
             total: 100,
             last_step: 0,
@@ -158,7 +158,7 @@ mod tests {
                 total: Some(100),
             });
         }
-        let Display::Lines(state) = &display else {
+        let ProgressView::Lines(state) = &display else {
             unreachable!()
         };
         assert_eq!(state.lock().unwrap().last_step, 10);
