@@ -101,6 +101,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod buffer_pool;
 pub mod checkpoint;
 mod client;
 mod content_type;

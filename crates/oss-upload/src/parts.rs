@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use oss_callback::{Callback, CallbackVars};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::buffer_pool::BufferPool;
 use crate::checkpoint::{self, CheckpointPart, CheckpointRecord};
 use crate::client::Client;
 use crate::crc::Crc64;
@@ -275,6 +276,7 @@ pub(crate) async fn upload_parts(
     ckpt: Option<&CheckpointWriter>,
 ) -> Result<Vec<UploadedPart>, Error> {
     let sem = Arc::new(Semaphore::new(parallelism.max(1)));
+    let buffers = BufferPool::default();
     let mut running = FuturesUnordered::new();
     let mut done = Vec::new();
     loop {
@@ -305,7 +307,7 @@ pub(crate) async fn upload_parts(
         };
         let Some(job) = job else { break };
         running.push(run_job(
-            client, key, upload_id, job, permit, md5, tracker, ckpt,
+            client, key, upload_id, job, permit, &buffers, md5, tracker, ckpt,
         ));
     }
     while let Some(r) = running.next().await {
@@ -321,13 +323,14 @@ async fn run_job(
     upload_id: &str,
     job: Job,
     permit: OwnedSemaphorePermit,
+    buffers: &BufferPool,
     md5: bool,
     tracker: &Tracker,
     ckpt: Option<&CheckpointWriter>,
 ) -> Result<UploadedPart, Error> {
     let data = match job.data {
         JobData::Ready(b) => b,
-        JobData::File { path, offset, len } => read_range(&path, offset, len).await?,
+        JobData::File { path, offset, len } => read_range(&path, offset, len, buffers).await?,
     };
     let part = client
         .upload_part_tracked(key, upload_id, job.number, data, md5, tracker)

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
+use crate::buffer_pool::BufferPool;
 use crate::crc::Crc64;
 use crate::Error;
 
@@ -109,20 +110,27 @@ pub(crate) async fn file_meta(path: &Path) -> Result<(u64, std::time::SystemTime
     Ok((meta.len(), mtime))
 }
 
-/// Reads `len` bytes at `offset` (the file must still hold them).
-pub(crate) async fn read_range(path: &Path, offset: u64, len: u64) -> Result<Bytes, Error> {
+/// Reads `len` bytes at `offset` (the file must still hold them) into a buffer from `pool`.
+pub(crate) async fn read_range(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    pool: &BufferPool,
+) -> Result<Bytes, Error> {
     let p = path.to_owned();
-    let result = tokio::task::spawn_blocking(move || -> std::io::Result<Bytes> {
+    let len = usize::try_from(len).map_err(|e| io_err(path, std::io::Error::other(e)))?;
+    let mut buf = pool.take(len);
+    let result = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         let mut f = std::fs::File::open(&p)?;
         f.seek(SeekFrom::Start(offset))?;
-        let len = usize::try_from(len).map_err(std::io::Error::other)?;
-        let mut buf = vec![0u8; len];
         f.read_exact(&mut buf)?;
-        Ok(Bytes::from(buf))
+        Ok(buf)
     })
     .await
     .map_err(|e| io_err(path, std::io::Error::other(e)))?;
-    result.map_err(|e| io_err(path, e))
+    result
+        .map(|buf| pool.freeze(buf))
+        .map_err(|e| io_err(path, e))
 }
 
 /// CRC-64 and MD5 (when asked) of a whole file, read in 1 MiB chunks.
@@ -231,8 +239,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         std::fs::write(&p, b"0123456789").unwrap();
-        assert_eq!(read_range(&p, 3, 4).await.unwrap(), "3456");
-        assert!(read_range(&p, 8, 4).await.is_err());
+        let pool = BufferPool::default();
+        assert_eq!(read_range(&p, 3, 4, &pool).await.unwrap(), "3456");
+        assert!(read_range(&p, 8, 4, &pool).await.is_err());
         let (crc, len, md5) = digest_file(&p, true).await.unwrap();
         assert_eq!(crc, Crc64::checksum(b"0123456789"));
         assert_eq!(len, 10);
