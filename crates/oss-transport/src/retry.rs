@@ -126,7 +126,8 @@ where
     Fut: Future<Output = Result<T, Failure>>,
 {
     let max = config.max_attempts.max(1);
-    let mut backoff = config.backoff();
+    // Made on the first retry only: seeding from the OS is a syscall most requests never need.
+    let mut backoff: Option<Backoff> = None;
     let mut n = 0u32;
     loop {
         n += 1;
@@ -155,7 +156,7 @@ where
                 failure.error
             });
         }
-        let delay = backoff.next_delay();
+        let delay = backoff.get_or_insert_with(|| config.backoff()).next_delay();
         tracing::debug!(attempt = n, delay_ms = delay.as_millis() as u64, error = %failure.error, "retrying");
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
