@@ -2,37 +2,26 @@
 
 use std::borrow::Cow;
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 use crate::sink::Sink;
 
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+/// Bytes escaped in query names and values: everything but RFC 3986 unreserved
+/// (`A-Z a-z 0-9 - . _ ~`).
+const QUERY_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
-const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+/// The same for the canonical URI, where `/` stays literal.
+const PATH_SET: &AsciiSet = &QUERY_SET.remove(b'/');
 
-/// RFC 3986 unreserved bytes (`A-Z a-z 0-9 - . _ ~`), never encoded; a table for the hot path.
-const UNRESERVED: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        table[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
-        i += 1;
-    }
-    table
-};
-
-/// Whether `b` is an RFC 3986 unreserved byte (`A-Z a-z 0-9 - . _ ~`), never encoded.
-#[inline]
-fn is_unreserved(b: u8) -> bool {
-    UNRESERVED[usize::from(b)]
-}
-
-/// The lower-case hex digits of a 32-byte digest.
+/// The lower-case hex digits of a 32-byte digest, without allocating.
 pub(crate) fn hex_digits(bytes: &[u8; 32]) -> [u8; 64] {
     let mut buf = [0u8; 64];
-    for (i, b) in bytes.iter().enumerate() {
-        buf[2 * i] = HEX_LOWER[usize::from(b >> 4)];
-        buf[2 * i + 1] = HEX_LOWER[usize::from(b & 0x0f)];
-    }
+    // A 64-byte buffer always fits 32 bytes of hex.
+    let _ = hex::encode_to_slice(bytes, &mut buf);
     buf
 }
 
@@ -68,31 +57,12 @@ pub fn percent_encode(s: &str, keep_slash: bool) -> String {
     out
 }
 
-/// Appends the encoding of `s` (see [`percent_encode`]) to `out`.
+/// Appends the encoding of `s` (see [`percent_encode`]) to `out`; `percent-encoding` writes
+/// upper-case hex, as OSS canonicalises.
 pub(crate) fn encode_into<S: Sink + ?Sized>(out: &mut S, s: &str, keep_slash: bool) {
-    let bytes = s.as_bytes();
-    let mut run_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if is_unreserved(b) || (keep_slash && b == b'/') {
-            continue;
-        }
-        // The run `run_start..i` holds only ASCII bytes, so both ends are char boundaries.
-        if let Some(run) = s.get(run_start..i) {
-            if !run.is_empty() {
-                out.put(run);
-            }
-        }
-        let escape = [
-            b'%',
-            HEX_UPPER[usize::from(b >> 4)],
-            HEX_UPPER[usize::from(b & 0x0f)],
-        ];
-        // Three ASCII bytes.
-        out.put(std::str::from_utf8(&escape).unwrap_or_default());
-        run_start = i + 1;
-    }
-    if let Some(run) = s.get(run_start..) {
-        out.put(run);
+    let set = if keep_slash { PATH_SET } else { QUERY_SET };
+    for chunk in utf8_percent_encode(s, set) {
+        out.put(chunk);
     }
 }
 
@@ -175,7 +145,9 @@ mod tests {
         #[test]
         fn encode_then_decode_roundtrips(s in "\\PC*") {
             let enc = percent_encode(&s, false);
-            proptest::prop_assert!(enc.bytes().all(|b| is_unreserved(b) || b == b'%'));
+            proptest::prop_assert!(enc
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
             proptest::prop_assert_eq!(decode_component(&enc), s);
         }
 
