@@ -286,9 +286,11 @@ impl PostObject {
             now,
             true,
         )?;
+        // Random, so no file content can contain it and end a part early.
         let boundary = format!(
-            "oss-rs-{:016x}",
-            Crc64::checksum(format!("{now:?}{}", self.key).as_bytes())
+            "oss-rs-{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
         );
         let mut head = BytesMut::new();
         for (name, value) in &form.fields {
