@@ -62,8 +62,8 @@ struct Prepared {
     parts: http::request::Parts,
     body: OutBody,
     key: PoolKey,
-    connect_uri: Uri,
-    host: String,
+    scheme: &'static str,
+    authority: http::uri::Authority,
     signing_time: SystemTime,
     activity: Activity,
 }
@@ -165,15 +165,17 @@ impl Client {
     }
 
     fn request_span(&self, req: &Request) -> tracing::Span {
-        let host = match (&req.uri, &self.inner.endpoint) {
-            (Some(uri), _) => uri.host().unwrap_or_default().to_owned(),
-            (None, Some(e)) => e.host().to_owned(),
-            (None, None) => String::new(),
+        // Field values are evaluated only when the span is enabled, so the host lookup costs
+        // nothing per request when nobody listens.
+        let host = || match (&req.uri, &self.inner.endpoint) {
+            (Some(uri), _) => uri.host().unwrap_or_default(),
+            (None, Some(e)) => e.host(),
+            (None, None) => "",
         };
         tracing::debug_span!(
             "oss_request",
             method = %req.method,
-            host = %host,
+            host = host(),
             bucket = req.bucket.as_deref().unwrap_or(""),
             key = req.key.as_deref().unwrap_or(""),
             callback = req.carries_callback(),
@@ -265,10 +267,16 @@ impl Inner {
         let prepared = self.prepare(req).await.map_err(Failure::early)?;
         let mut conn = match self.pool.checkout(&prepared.key) {
             Some(conn) => conn,
-            None => self
-                .connect(&prepared.connect_uri, &prepared.host, prepared.key.clone())
-                .await
-                .map_err(Failure::early)?,
+            // Built only on a pool miss: most requests reuse a connection.
+            None => {
+                let host = prepared.authority.to_string();
+                let connect_uri: Uri = format!("{}://{host}/", prepared.scheme)
+                    .parse()
+                    .map_err(|e| Failure::early(Error::invalid(format!("bad URI: {e}"))))?;
+                self.connect(&connect_uri, &host, prepared.key.clone())
+                    .await
+                    .map_err(Failure::early)?
+            }
         };
         tracing::Span::current().record("conn", conn.id());
         tracing::Span::current().record("reused", conn.reused());
@@ -371,7 +379,15 @@ impl Inner {
                 .ok_or_else(|| Error::config("no endpoint configured"))?
                 .uri(req.bucket.as_deref(), req.key.as_deref(), &req.query)?,
         };
-        let scheme = uri.scheme_str().unwrap_or("https").to_owned();
+        let scheme = match uri.scheme_str() {
+            Some("http") => "http",
+            Some("https") | None => "https",
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "unsupported URI scheme `{other}` (http or https)"
+                )))
+            }
+        };
         let authority = uri
             .authority()
             .ok_or_else(|| Error::invalid("request URI has no host"))?
@@ -380,9 +396,6 @@ impl Inner {
             .port_u16()
             .unwrap_or(if scheme == "http" { 80 } else { 443 });
         let key = format!("{scheme}://{}:{port}", authority.host());
-        let connect_uri: Uri = format!("{scheme}://{authority}/")
-            .parse()
-            .map_err(|e| Error::invalid(format!("bad URI: {e}")))?;
 
         let mut headers = req.headers.clone();
         let host_value = HeaderValue::from_str(authority.as_str())
@@ -430,8 +443,8 @@ impl Inner {
             parts,
             body,
             key,
-            connect_uri,
-            host: authority.to_string(),
+            scheme,
+            authority,
             signing_time,
             activity,
         })
