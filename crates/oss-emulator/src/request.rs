@@ -88,15 +88,9 @@ pub(crate) fn resolve_target(
     })
 }
 
-/// Bucket names: 3..=63 of lower-case letters, digits and `-`, not starting or ending with `-`.
+/// `InvalidBucketName` unless [`oss_sign::is_valid_bucket_name`].
 pub(crate) fn check_bucket(bucket: &str) -> Result<(), ApiError> {
-    let ok = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !bucket.starts_with('-')
-        && !bucket.ends_with('-');
-    if ok {
+    if oss_sign::is_valid_bucket_name(bucket) {
         Ok(())
     } else {
         Err(ApiError::new(

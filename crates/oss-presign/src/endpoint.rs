@@ -78,15 +78,9 @@ impl Endpoint {
     }
 }
 
-/// OSS bucket naming rule: 3–63 of `a-z 0-9 -`, no leading or trailing `-`.
+/// [`Error::InvalidBucket`] unless [`oss_sign::is_valid_bucket_name`].
 pub(crate) fn check_bucket(bucket: &str) -> Result<(), Error> {
-    let ok = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !bucket.starts_with('-')
-        && !bucket.ends_with('-');
-    if ok {
+    if oss_sign::is_valid_bucket_name(bucket) {
         Ok(())
     } else {
         Err(Error::InvalidBucket {

@@ -79,6 +79,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod authorization;
+mod bucket;
 mod canonical;
 mod credentials;
 mod datetime;
@@ -98,6 +99,7 @@ mod string_to_sign;
 pub use authorization::{
     parse_authorization, parse_presigned_query, verify_signature, Authorization, PresignedQuery,
 };
+pub use bucket::is_valid_bucket_name;
 pub use canonical::{effective_additional_headers, is_default_signed_header, CanonicalRequest};
 pub use credentials::{Credentials, Secret};
 pub use datetime::{format_datetime, format_http_date, parse_datetime, parse_http_date};

@@ -190,15 +190,9 @@ impl fmt::Display for Endpoint {
     }
 }
 
-/// Bucket names are 3–63 characters of `a-z`, `0-9` and `-`, not starting or ending with `-`.
+/// A typed error unless [`oss_sign::is_valid_bucket_name`].
 fn validate_bucket(bucket: &str) -> Result<(), Error> {
-    let ok = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !bucket.starts_with('-')
-        && !bucket.ends_with('-');
-    if ok {
+    if oss_sign::is_valid_bucket_name(bucket) {
         Ok(())
     } else {
         Err(Error::invalid(format!("invalid bucket name {bucket:?}")))
