@@ -110,6 +110,22 @@ fn request_time(headers: &HeaderMap) -> Result<(String, SystemTime), ApiError> {
     ))
 }
 
+/// 403 `RequestTimeTooSkewed` for a request signed at `time`.
+fn too_skewed(time: SystemTime, now: SystemTime, config: &Config) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "RequestTimeTooSkewed",
+        Some("0002-00000504"),
+        "The difference between the request time and the current time is too large.",
+    )
+    .with("RequestTime", iso_ms(time))
+    .with("ServerTime", iso_ms(now))
+    .with(
+        "MaxAllowedSkewMilliseconds",
+        config.max_skew.as_millis().to_string(),
+    )
+}
+
 fn skew(a: SystemTime, b: SystemTime) -> Duration {
     a.duration_since(b)
         .or_else(|_| b.duration_since(a))
@@ -194,18 +210,7 @@ fn verify_header(
     check_scope(config, &auth.scope, authorization)?;
     let (datetime, time) = request_time(headers)?;
     if skew(now, time) > config.max_skew {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "RequestTimeTooSkewed",
-            Some("0002-00000504"),
-            "The difference between the request time and the current time is too large.",
-        )
-        .with("RequestTime", iso_ms(time))
-        .with("ServerTime", iso_ms(now))
-        .with(
-            "MaxAllowedSkewMilliseconds",
-            config.max_skew.as_millis().to_string(),
-        ));
+        return Err(too_skewed(time, now, config));
     }
     if !datetime.starts_with(auth.scope.date()) {
         return Err(arg(
@@ -330,18 +335,7 @@ fn verify_presigned(
         );
     }
     if signed_at > now + config.max_skew {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "RequestTimeTooSkewed",
-            Some("0002-00000504"),
-            "The difference between the request time and the current time is too large.",
-        )
-        .with("RequestTime", iso_ms(signed_at))
-        .with("ServerTime", iso_ms(now))
-        .with(
-            "MaxAllowedSkewMilliseconds",
-            config.max_skew.as_millis().to_string(),
-        ));
+        return Err(too_skewed(signed_at, now, config));
     }
     check_token(config, p.security_token.as_ref().map(|s| s.expose()))?;
     let signed_query = PresignedQuery::signed_query(&query.0);
