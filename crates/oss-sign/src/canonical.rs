@@ -129,6 +129,16 @@ pub struct CanonicalRequest {
     additional: Vec<String>,
 }
 
+/// Method, bucket, key, decoded query, headers and the caller's additional-header list.
+type RequestInputs<'a> = (
+    &'a Method,
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a [(String, String)],
+    &'a HeaderMap,
+    &'a [String],
+);
+
 impl CanonicalRequest {
     /// Canonicalises a request as OSS does.
     ///
@@ -146,19 +156,9 @@ impl CanonicalRequest {
         additional_headers: &[String],
         hashed_payload: &str,
     ) -> Self {
-        let additional = effective_additional_headers(additional_headers, headers);
-        let parts = Parts {
-            method: method.as_str(),
-            bucket,
-            key,
-            query,
-            headers,
-            overrides: &[],
-            additional: &additional,
-            hashed_payload,
-        };
+        let inputs = (method, bucket, key, query, headers, additional_headers);
         // Lossy building cannot fail.
-        Self::build(parts, Strictness::Lossy).unwrap_or_else(|_| Self {
+        Self::from_inputs(inputs, hashed_payload, Strictness::Lossy).unwrap_or_else(|_| Self {
             text: String::new(),
             additional: Vec::new(),
         })
@@ -178,6 +178,16 @@ impl CanonicalRequest {
         additional_headers: &[String],
         hashed_payload: &str,
     ) -> Result<Self, Error> {
+        let inputs = (method, bucket, key, query, headers, additional_headers);
+        Self::from_inputs(inputs, hashed_payload, Strictness::Strict)
+    }
+
+    /// The shared body of [`CanonicalRequest::new`] and [`CanonicalRequest::try_new`].
+    fn from_inputs(
+        (method, bucket, key, query, headers, additional_headers): RequestInputs<'_>,
+        hashed_payload: &str,
+        strictness: Strictness,
+    ) -> Result<Self, Error> {
         let additional = effective_additional_headers(additional_headers, headers);
         let parts = Parts {
             method: method.as_str(),
@@ -189,7 +199,7 @@ impl CanonicalRequest {
             additional: &additional,
             hashed_payload,
         };
-        Self::build(parts, Strictness::Strict)
+        Self::build(parts, strictness)
     }
 
     pub(crate) fn build(p: Parts<'_>, strictness: Strictness) -> Result<Self, Error> {
