@@ -185,11 +185,25 @@ pub enum Error {
     #[error("callback signature does not verify")]
     SignatureMismatch,
 
-    /// The public-key URL is not under any allowed prefix.
-    #[error("public key URL {url:?} is not allowed")]
+    /// The public-key URL is refused before anything is fetched: it is not canonical, has
+    /// userinfo, a query, a fragment or a non-http(s) scheme, or no allow-list entry covers it.
+    #[error("public key URL {url:?} is not allowed: {reason}")]
     KeyUrlNotAllowed {
         /// The decoded URL.
         url: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+
+    /// An allow-list entry given to
+    /// [`CallbackVerifierBuilder`](crate::CallbackVerifierBuilder) is not an `http(s)` URL with
+    /// a host, or carries userinfo, a query or a fragment.
+    #[error("key URL allow-list entry {prefix:?} is invalid: {reason}")]
+    InvalidKeyUrlPrefix {
+        /// The entry as given.
+        prefix: String,
+        /// What is wrong with it.
+        reason: &'static str,
     },
 
     /// Fetching the public key failed.

@@ -75,6 +75,7 @@ mod codec;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod key_url;
 #[cfg(feature = "server")]
 mod server;
 mod signature;
@@ -91,6 +92,7 @@ pub use carrier::{
     PARAM_CALLBACK_VAR,
 };
 pub use error::{Error, MAX_CALLBACK_JSON_LEN};
+pub use key_url::{KeyUrlPrefix, OFFICIAL_KEY_HOST};
 #[cfg(feature = "server")]
 pub use server::{CallbackVerifyLayer, CallbackVerifyService, HyperKeyFetcher};
 pub use signature::{
@@ -102,8 +104,8 @@ pub use template::Template;
 pub use values::{SystemValues, SYSTEM_VARIABLES};
 pub use vars::{CallbackVarKey, CallbackVars};
 pub use verifier::{
-    CallbackVerifier, FetchFuture, KeyFetcher, PublicPath, StaticKeyFetcher,
-    DEFAULT_ALLOWED_KEY_URL_PREFIXES, DEFAULT_MAX_CACHED_KEYS,
+    CallbackVerifier, CallbackVerifierBuilder, FetchFuture, KeyFetcher, PublicPath,
+    StaticKeyFetcher, VerifiedCallback, DEFAULT_ALLOWED_KEY_URL_PREFIXES, DEFAULT_MAX_CACHED_KEYS,
 };
 
 /// Re-export of the `rsa` crate, whose key types appear in this crate's API.

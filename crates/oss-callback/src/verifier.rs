@@ -12,11 +12,13 @@ use bytes::Bytes;
 use http::{HeaderMap, Uri};
 use rsa::RsaPublicKey;
 
-use crate::signature::{decode_pub_key_url, public_key_from_pem, verify_callback};
+use crate::key_url::{self, KeyUrlPrefix};
+use crate::signature::{decode_pub_key_url, public_key_from_pem, string_to_sign, verify_callback};
 use crate::signature::{HEADER_AUTHORIZATION, HEADER_PUB_KEY_URL};
 use crate::Error;
 
-/// The public-key URL prefixes OSS documents as its own; a key URL must start with one of them.
+/// The allow-list OSS documents: its own key host, under both schemes (OSS sends `http://`).
+/// Fetchers should reach this host over HTTPS whatever the scheme; the `server` feature's does.
 pub const DEFAULT_ALLOWED_KEY_URL_PREFIXES: &[&str] = &[
     "http://gosspublic.alicdn.com/",
     "https://gosspublic.alicdn.com/",
@@ -93,14 +95,135 @@ pub enum PublicPath {
     Prefix(String),
 }
 
+/// What a callback's signature was checked over, handed to the application after
+/// [`CallbackVerifier::verify`] succeeds (the tower layer inserts it as a request extension).
+///
+/// Route and act on these values, not on a path re-read from elsewhere: they are exactly what
+/// the signature covers. OSS signs `url_decode(path)` followed by the raw query, so
+/// `/cb%3Ftag=1` and `/cb?tag=1` carry the same signature; [`VerifiedCallback::signed_target`]
+/// is the one string both have in common. There is no nonce or timestamp in the signature, so a
+/// replayed request verifies again: make the handler idempotent (see the callback-server guide).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedCallback {
+    /// The path the signature was checked over (after [`PublicPath`]), percent-encoded as
+    /// received.
+    pub path: String,
+    /// The raw query (without `?`), empty when there is none.
+    pub query: String,
+    /// The decoded public-key URL whose key verified the signature.
+    pub key_url: String,
+}
+
+impl VerifiedCallback {
+    /// The signed request target: the percent-decoded path, then `?` and the raw query when
+    /// there is one. Bytes that are not UTF-8 after decoding are replaced with U+FFFD.
+    pub fn signed_target(&self) -> String {
+        let mut out =
+            String::from_utf8_lossy(&string_to_sign(&self.path, &self.query, b"")).into_owned();
+        out.pop(); // the `\n` that separates target and body
+        out
+    }
+}
+
+/// Builds a [`CallbackVerifier`]; [`CallbackVerifierBuilder::build`] validates the allow-list.
+#[derive(Debug, Clone)]
+pub struct CallbackVerifierBuilder {
+    prefixes: Vec<String>,
+    public_path: PublicPath,
+    max_cached: usize,
+    pinned: Vec<(String, RsaPublicKey)>,
+}
+
+impl Default for CallbackVerifierBuilder {
+    fn default() -> Self {
+        Self {
+            prefixes: DEFAULT_ALLOWED_KEY_URL_PREFIXES
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
+            public_path: PublicPath::AsReceived,
+            max_cached: DEFAULT_MAX_CACHED_KEYS,
+            pinned: Vec::new(),
+        }
+    }
+}
+
+impl CallbackVerifierBuilder {
+    /// Replaces the allow-list. Default: [`DEFAULT_ALLOWED_KEY_URL_PREFIXES`].
+    ///
+    /// Each entry is an `http(s)` URL; a key URL must match its scheme, host and port exactly
+    /// and lie under its path at a `/` boundary (see [`KeyUrlPrefix`]). An `http://` entry for
+    /// any host other than [`OFFICIAL_KEY_HOST`](crate::OFFICIAL_KEY_HOST) is fetched over plain HTTP: use that only for
+    /// tests and the emulator.
+    pub fn with_allowed_prefixes<I, S>(mut self, prefixes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.prefixes = prefixes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds one allow-list entry (for example a local emulator's `http://127.0.0.1:9000/`).
+    pub fn with_allowed_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefixes.push(prefix.into());
+        self
+    }
+
+    /// Sets the path the signature is checked over. Default: [`PublicPath::AsReceived`].
+    pub fn with_public_path(mut self, public_path: PublicPath) -> Self {
+        self.public_path = public_path;
+        self
+    }
+
+    /// Pins a key for a key URL: it is used without fetching and never evicted. The URL must
+    /// still be allowed.
+    pub fn with_pinned_key(mut self, url: impl Into<String>, key: RsaPublicKey) -> Self {
+        self.pinned.push((url.into(), key));
+        self
+    }
+
+    /// Sets how many fetched keys are cached (the cache is emptied when full). Default: 16.
+    pub fn with_max_cached_keys(mut self, max: usize) -> Self {
+        self.max_cached = max;
+        self
+    }
+
+    /// Builds the verifier.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKeyUrlPrefix`] for the first allow-list entry that is not a valid
+    /// `http(s)` URL with a host (see [`KeyUrlPrefix::parse`]).
+    pub fn build(self) -> Result<CallbackVerifier, Error> {
+        let prefixes = self
+            .prefixes
+            .iter()
+            .map(|p| KeyUrlPrefix::parse(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CallbackVerifier {
+            prefixes,
+            public_path: self.public_path,
+            max_cached: self.max_cached,
+            pinned: self
+                .pinned
+                .into_iter()
+                .map(|(url, key)| (url, Arc::new(key)))
+                .collect(),
+            cache: Arc::default(),
+        })
+    }
+}
+
 /// Verifies the callback requests OSS (or the emulator) sends.
 ///
-/// Checks that `x-oss-pub-key-url` decodes to a URL under an allowed prefix, gets the key from
-/// its cache or a [`KeyFetcher`], and verifies `authorization` over the public path, the raw
-/// query and the raw body. Clones share the key cache.
+/// Checks that `x-oss-pub-key-url` decodes to a canonical URL covered by an allow-list entry,
+/// gets the key from its cache or a [`KeyFetcher`], and verifies `authorization` over the
+/// public path, the raw query and the raw body. Clones share the key cache.
 #[derive(Clone)]
 pub struct CallbackVerifier {
-    prefixes: Vec<String>,
+    prefixes: Vec<KeyUrlPrefix>,
     public_path: PublicPath,
     max_cached: usize,
     pinned: HashMap<String, Arc<RsaPublicKey>>,
@@ -131,7 +254,7 @@ impl CallbackVerifier {
         Self {
             prefixes: DEFAULT_ALLOWED_KEY_URL_PREFIXES
                 .iter()
-                .map(|p| (*p).to_owned())
+                .filter_map(|p| KeyUrlPrefix::parse(p).ok())
                 .collect(),
             public_path: PublicPath::AsReceived,
             max_cached: DEFAULT_MAX_CACHED_KEYS,
@@ -140,47 +263,31 @@ impl CallbackVerifier {
         }
     }
 
-    /// Replaces the allowed key-URL prefixes. Default: [`DEFAULT_ALLOWED_KEY_URL_PREFIXES`].
-    /// End each prefix with `/` after the host so that `http://good.example.com.evil/` does
-    /// not match `http://good.example.com`.
-    pub fn with_allowed_prefixes<I, S>(mut self, prefixes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.prefixes = prefixes.into_iter().map(Into::into).collect();
-        self
+    /// A builder starting from the defaults of [`CallbackVerifier::new`].
+    pub fn builder() -> CallbackVerifierBuilder {
+        CallbackVerifierBuilder::default()
     }
 
-    /// Adds one allowed key-URL prefix (for example a local emulator's
-    /// `http://127.0.0.1:PORT/`).
-    pub fn with_allowed_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefixes.push(prefix.into());
-        self
+    /// The validated allow-list.
+    pub fn allowed_prefixes(&self) -> &[KeyUrlPrefix] {
+        &self.prefixes
     }
 
-    /// Sets the path the signature is checked over. Default: [`PublicPath::AsReceived`].
-    pub fn with_public_path(mut self, public_path: PublicPath) -> Self {
-        self.public_path = public_path;
-        self
-    }
-
-    /// Pins a key for a key URL: it is used without fetching and never evicted. The URL must
-    /// still be allowed.
-    pub fn with_pinned_key(mut self, url: impl Into<String>, key: RsaPublicKey) -> Self {
-        self.pinned.insert(url.into(), Arc::new(key));
-        self
-    }
-
-    /// Sets how many fetched keys are cached (the cache is emptied when full). Default: 16.
-    pub fn with_max_cached_keys(mut self, max: usize) -> Self {
-        self.max_cached = max;
-        self
-    }
-
-    /// Whether `url` starts with an allowed prefix.
+    /// Whether `url` may be fetched: see [`CallbackVerifier::check_key_url`].
     pub fn is_allowed(&self, url: &str) -> bool {
-        self.prefixes.iter().any(|p| url.starts_with(p.as_str()))
+        self.check_key_url(url).is_ok()
+    }
+
+    /// Checks a decoded key URL: it must parse as `http(s)`, serialize back to exactly `url`,
+    /// have no userinfo, query, fragment or percent-escape in its path, and be covered by an
+    /// allow-list entry (same scheme, host and effective port; path under the entry's path at
+    /// a `/` boundary).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::KeyUrlNotAllowed`] with the reason.
+    pub fn check_key_url(&self, url: &str) -> Result<(), Error> {
+        key_url::check(&self.prefixes, url).map(drop)
     }
 
     /// Decodes `x-oss-pub-key-url` and checks it against the allow-list.
@@ -192,9 +299,7 @@ impl CallbackVerifier {
     pub fn key_url(&self, headers: &HeaderMap) -> Result<String, Error> {
         let value = header_str(headers, &HEADER_PUB_KEY_URL, "x-oss-pub-key-url")?;
         let url = decode_pub_key_url(value)?;
-        if !self.is_allowed(&url) {
-            return Err(Error::KeyUrlNotAllowed { url });
-        }
+        self.check_key_url(&url)?;
         Ok(url)
     }
 
@@ -239,7 +344,8 @@ impl CallbackVerifier {
         }
     }
 
-    /// Verifies a request with a key already in hand (no allow-list check).
+    /// Verifies a request with a key already in hand (no allow-list check). The returned
+    /// [`VerifiedCallback`] has an empty `key_url`.
     ///
     /// # Errors
     ///
@@ -251,14 +357,20 @@ impl CallbackVerifier {
         uri: &Uri,
         headers: &HeaderMap,
         body: &[u8],
-    ) -> Result<(), Error> {
+    ) -> Result<VerifiedCallback, Error> {
         let authorization = header_str(headers, &HEADER_AUTHORIZATION, "authorization")?;
         let path = self.signed_path(uri.path());
-        verify_callback(key, &path, uri.query().unwrap_or(""), body, authorization)
+        let query = uri.query().unwrap_or("");
+        verify_callback(key, &path, query, body, authorization)?;
+        Ok(VerifiedCallback {
+            path: path.into_owned(),
+            query: query.to_owned(),
+            key_url: String::new(),
+        })
     }
 
     /// Verifies a callback request: allow-list, key from the pin list, cache or `fetcher`,
-    /// then the signature.
+    /// then the signature. Nothing is fetched for a key URL the allow-list rejects.
     ///
     /// # Errors
     ///
@@ -270,7 +382,7 @@ impl CallbackVerifier {
         headers: &HeaderMap,
         body: &[u8],
         fetcher: &dyn KeyFetcher,
-    ) -> Result<(), Error> {
+    ) -> Result<VerifiedCallback, Error> {
         let url = self.key_url(headers)?;
         let key = match self.cached_key(&url) {
             Some(key) => key,
@@ -280,11 +392,16 @@ impl CallbackVerifier {
                 self.cache_key(&url, &pem)?
             }
         };
-        let result = self.verify_with_key(&key, uri, headers, body);
-        if let Err(err) = &result {
-            tracing::debug!(error = %err, path = uri.path(), "callback verification failed");
+        match self.verify_with_key(&key, uri, headers, body) {
+            Ok(verified) => Ok(VerifiedCallback {
+                key_url: url,
+                ..verified
+            }),
+            Err(err) => {
+                tracing::debug!(error = %err, path = uri.path(), "callback verification failed");
+                Err(err)
+            }
         }
-        result
     }
 }
 
@@ -311,10 +428,41 @@ mod tests {
         assert!(v.is_allowed("https://gosspublic.alicdn.com/x.pem"));
         assert!(!v.is_allowed("http://gosspublic.alicdn.com.evil.example/x.pem"));
         assert!(!v.is_allowed("http://127.0.0.1:1/key.pem"));
-        let v = v.with_allowed_prefix("http://127.0.0.1:1/");
+        let v = CallbackVerifier::builder()
+            .with_allowed_prefix("http://127.0.0.1:1/")
+            .build()
+            .unwrap();
         assert!(v.is_allowed("http://127.0.0.1:1/key.pem"));
-        let v = v.with_allowed_prefixes(["https://only/"]);
+        let v = CallbackVerifier::builder()
+            .with_allowed_prefixes(["https://only/"])
+            .build()
+            .unwrap();
         assert!(!v.is_allowed("http://gosspublic.alicdn.com/x.pem"));
+    }
+
+    #[test]
+    fn bad_entries_fail_the_build() {
+        let err = CallbackVerifier::builder()
+            .with_allowed_prefix("127.0.0.1:9000")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidKeyUrlPrefix { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn signed_target_is_the_decoded_path_and_raw_query() {
+        let v = VerifiedCallback {
+            path: "/cb%3Ftag=1".into(),
+            query: String::new(),
+            key_url: String::new(),
+        };
+        let w = VerifiedCallback {
+            path: "/cb".into(),
+            query: "tag=1".into(),
+            key_url: String::new(),
+        };
+        assert_eq!(v.signed_target(), "/cb?tag=1");
+        assert_eq!(w.signed_target(), "/cb?tag=1");
     }
 
     #[test]
@@ -335,7 +483,7 @@ mod tests {
         );
         assert!(matches!(
             v.key_url(&h),
-            Err(Error::KeyUrlNotAllowed { url }) if url == "http://evil.example/k.pem"
+            Err(Error::KeyUrlNotAllowed { url, .. }) if url == "http://evil.example/k.pem"
         ));
     }
 
@@ -343,9 +491,15 @@ mod tests {
     fn public_paths() {
         let v = CallbackVerifier::new();
         assert_eq!(v.signed_path("/cb"), "/cb");
-        let v = v.with_public_path(PublicPath::Prefix("/api".into()));
+        let with = |p| {
+            CallbackVerifier::builder()
+                .with_public_path(p)
+                .build()
+                .unwrap()
+        };
+        let v = with(PublicPath::Prefix("/api".into()));
         assert_eq!(v.signed_path("/cb"), "/api/cb");
-        let v = v.with_public_path(PublicPath::Fixed("/hook".into()));
+        let v = with(PublicPath::Fixed("/hook".into()));
         assert_eq!(v.signed_path("/cb"), "/hook");
     }
 }

@@ -51,7 +51,10 @@ fn layer() -> CallbackVerifyLayer {
     let key = private_key_from_pem(common::TEST_KEY_1024).unwrap();
     let pem = public_key_to_pem(&key.to_public_key()).unwrap();
     CallbackVerifyLayer::new(
-        CallbackVerifier::new().with_allowed_prefix("http://127.0.0.1:9/"),
+        CallbackVerifier::builder()
+            .with_allowed_prefix("http://127.0.0.1:9/")
+            .build()
+            .unwrap(),
         StaticKeyFetcher::new().with_key(KEY_URL, pem),
     )
 }
@@ -90,7 +93,10 @@ async fn layer_passes_genuine_and_rejects_forged_callbacks() {
 
     // Allowed URL whose key cannot be fetched.
     let unfetchable = CallbackVerifyLayer::new(
-        CallbackVerifier::new().with_allowed_prefix("http://127.0.0.1:9/"),
+        CallbackVerifier::builder()
+            .with_allowed_prefix("http://127.0.0.1:9/")
+            .build()
+            .unwrap(),
         StaticKeyFetcher::new(),
     )
     .layer(handler());
@@ -168,9 +174,47 @@ async fn layer_with_hyper_fetcher() {
     req.headers_mut().extend(headers);
 
     let layer = CallbackVerifyLayer::new(
-        CallbackVerifier::new().with_allowed_prefix(format!("http://{addr}/")),
+        CallbackVerifier::builder()
+            .with_allowed_prefix(format!("http://{addr}/"))
+            .build()
+            .unwrap(),
         HyperKeyFetcher::new(),
     );
     let resp = layer.layer(handler()).oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// The handler gets what was verified as a request extension. `/cb%3Ftag=1` carries the same
+/// signature as `/cb?tag=1`; the extension tells the handler which one it received and the
+/// target both have in common.
+#[tokio::test]
+async fn layer_hands_the_verified_path_and_query_to_the_handler() {
+    use oss_callback::VerifiedCallback;
+    let echo = tower::service_fn(|req: Request<Full<Bytes>>| async move {
+        let v = req.extensions().get::<VerifiedCallback>().cloned();
+        let text = match v {
+            Some(v) => format!("{}|{}|{}", v.path, v.query, v.signed_target()),
+            None => "missing".to_owned(),
+        };
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(text))))
+    });
+    let svc = layer().layer(echo);
+    let body_of = |resp: Response<Full<Bytes>>| async move {
+        assert_eq!(resp.status(), StatusCode::OK);
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+
+    let genuine = signed("/cb?tag=1", "a=1");
+    let replayed_as_path = {
+        let mut req = Request::post("/cb%3Ftag=1")
+            .body(Full::new(Bytes::from_static(b"a=1")))
+            .unwrap();
+        *req.headers_mut() = genuine.headers().clone();
+        req
+    };
+    let got = body_of(svc.clone().oneshot(genuine).await.unwrap()).await;
+    assert_eq!(got, "/cb|tag=1|/cb?tag=1");
+    let got = body_of(svc.clone().oneshot(replayed_as_path).await.unwrap()).await;
+    assert_eq!(got, "/cb%3Ftag=1||/cb?tag=1");
 }

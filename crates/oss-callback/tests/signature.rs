@@ -158,7 +158,10 @@ async fn verifier_with_doc_example_and_pinned_key() {
     let url = "http://gosspublic.alicdn.com/callback_pub_key_v1.pem";
     let (uri, headers) = request("/index.php?id=1&index=2", headers);
 
-    let verifier = CallbackVerifier::new().with_pinned_key(url, oss_key());
+    let verifier = CallbackVerifier::builder()
+        .with_pinned_key(url, oss_key())
+        .build()
+        .unwrap();
     let no_keys = StaticKeyFetcher::new();
     verifier
         .verify(&uri, &headers, DOC.body.as_bytes(), &no_keys)
@@ -194,13 +197,20 @@ async fn verifier_with_doc_example_and_pinned_key() {
         .verify(&rewritten, &headers, DOC.body.as_bytes(), &no_keys)
         .await
         .is_err());
-    let fixed = verifier
-        .clone()
-        .with_public_path(PublicPath::Fixed("/index.php".into()));
-    fixed
+    let fixed = CallbackVerifier::builder()
+        .with_pinned_key(url, oss_key())
+        .with_public_path(PublicPath::Fixed("/index.php".into()))
+        .build()
+        .unwrap();
+    let verified = fixed
         .verify(&rewritten, &headers, DOC.body.as_bytes(), &no_keys)
         .await
         .unwrap();
+    // The handler is told what was signed, not what the proxy left of it.
+    assert_eq!(verified.path, "/index.php");
+    assert_eq!(verified.query, "id=1&index=2");
+    assert_eq!(verified.key_url, url);
+    assert_eq!(verified.signed_target(), "/index.php?id=1&index=2");
 }
 
 #[tokio::test]
@@ -215,9 +225,12 @@ async fn verifier_rejects_foreign_key_urls_and_missing_headers() {
     let strict = CallbackVerifier::new();
     assert!(matches!(
         strict.verify(&uri, &headers, b"x=1", &fetcher).await,
-        Err(Error::KeyUrlNotAllowed { url }) if url == emulator_url
+        Err(Error::KeyUrlNotAllowed { url, .. }) if url == emulator_url
     ));
-    let trusting = CallbackVerifier::new().with_allowed_prefix("http://127.0.0.1:9/");
+    let trusting = CallbackVerifier::builder()
+        .with_allowed_prefix("http://127.0.0.1:9/")
+        .build()
+        .unwrap();
     trusting
         .verify(&uri, &headers, b"x=1", &fetcher)
         .await
@@ -231,7 +244,10 @@ async fn verifier_rejects_foreign_key_urls_and_missing_headers() {
             name: "authorization"
         })
     ));
-    let other = CallbackVerifier::new().with_allowed_prefix("http://127.0.0.1:9/");
+    let other = CallbackVerifier::builder()
+        .with_allowed_prefix("http://127.0.0.1:9/")
+        .build()
+        .unwrap();
     assert!(matches!(
         other
             .verify(&uri, &headers, b"x=1", &StaticKeyFetcher::new())

@@ -33,10 +33,11 @@ impl CallbackServer {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let layer = CallbackVerifyLayer::new(
-            CallbackVerifier::new().with_allowed_prefixes([trusted_key_prefix.to_owned()]),
-            HyperKeyFetcher::new(),
-        );
+        let verifier = CallbackVerifier::builder()
+            .with_allowed_prefixes([trusted_key_prefix.to_owned()])
+            .build()
+            .map_err(std::io::Error::other)?;
+        let layer = CallbackVerifyLayer::new(verifier, HyperKeyFetcher::new());
         let log = Arc::clone(&received);
         let app = service_fn(move |req: http::Request<Full<Bytes>>| {
             let log = Arc::clone(&log);

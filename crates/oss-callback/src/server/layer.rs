@@ -19,7 +19,9 @@ const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 ///
 /// The layer buffers the body (up to a cap), verifies it with a [`CallbackVerifier`] and a
 /// [`KeyFetcher`], and then calls the inner service with the same request and a
-/// `Full<Bytes>` body. Rejections never reach the inner service:
+/// `Full<Bytes>` body, with a [`VerifiedCallback`](crate::VerifiedCallback) extension holding the path and query the
+/// signature was checked over: route on those (`request.extensions().get::<VerifiedCallback>()`)
+/// so that routing cannot differ from what was signed. Rejections never reach the inner service:
 /// - 403 Forbidden: missing/invalid `authorization` or `x-oss-pub-key-url`, a key URL outside
 ///   the allow-list, or a signature that does not verify (a forged callback);
 /// - 502 Bad Gateway: the public key could not be fetched or parsed;
@@ -152,10 +154,10 @@ where
                 .verify(&parts.uri, &parts.headers, &bytes, fetcher.as_ref())
                 .await
             {
-                Ok(()) => {
-                    inner
-                        .call(Request::from_parts(parts, Full::new(bytes)))
-                        .await
+                Ok(verified) => {
+                    let mut request = Request::from_parts(parts, Full::new(bytes));
+                    request.extensions_mut().insert(verified);
+                    inner.call(request).await
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, path = parts.uri.path(), "rejected callback request");
