@@ -35,7 +35,7 @@ fn arg(ec: &'static str, message: &str, name: &str, value: &str) -> ApiError {
 pub(crate) fn verify(
     config: &Config,
     method: &Method,
-    bucket: &str,
+    bucket: Option<&str>,
     key: Option<&str>,
     query: &Query,
     headers: &HeaderMap,
@@ -158,7 +158,7 @@ fn compare(
 fn verify_header(
     config: &Config,
     method: &Method,
-    bucket: &str,
+    bucket: Option<&str>,
     key: Option<&str>,
     query: &Query,
     headers: &HeaderMap,
@@ -232,7 +232,7 @@ fn verify_header(
     check_token(config, header(headers, "x-oss-security-token"))?;
     let canonical = CanonicalRequest::new(
         method,
-        Some(bucket),
+        bucket,
         key,
         &query.0,
         headers,
@@ -294,7 +294,7 @@ fn presign_error(e: &oss_sign::Error) -> ApiError {
 fn verify_presigned(
     config: &Config,
     method: &Method,
-    bucket: &str,
+    bucket: Option<&str>,
     key: Option<&str>,
     query: &Query,
     headers: &HeaderMap,
@@ -341,7 +341,7 @@ fn verify_presigned(
     let signed_query = PresignedQuery::signed_query(&query.0);
     let canonical = CanonicalRequest::new(
         method,
-        Some(bucket),
+        bucket,
         key,
         &signed_query,
         headers,
@@ -449,10 +449,19 @@ mod tests {
             let key = input["key"].as_str();
             let cfg = config(v);
             let q = Query(query.clone());
-            verify(&cfg, &method, bucket, key, &q, &headers, now)
+            verify(&cfg, &method, Some(bucket), key, &q, &headers, now)
                 .unwrap_or_else(|e| panic!("{id}: {e:?}"));
             // The same request for another key must fail.
-            let err = verify(&cfg, &method, bucket, Some("other"), &q, &headers, now).unwrap_err();
+            let err = verify(
+                &cfg,
+                &method,
+                Some(bucket),
+                Some("other"),
+                &q,
+                &headers,
+                now,
+            )
+            .unwrap_err();
             assert_eq!(err.code, "SignatureDoesNotMatch", "{id}");
             checked += 1;
         }

@@ -181,6 +181,36 @@ fn classify(method: &Method, has_key: bool, query: &Query) -> Operation {
     }
 }
 
+/// 501 `NotImplemented`, answered only after the request's signature verified.
+fn not_implemented(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotImplemented",
+        None,
+        format!("The emulator does not implement {what}."),
+    )
+}
+
+/// 200 with no body for a browser's CORS preflight (`OPTIONS` with
+/// `Access-Control-Request-Method`), which OSS answers without a signature.
+fn preflight(headers: &HeaderMap) -> Response<ResBody> {
+    let mut out = vec![("content-length", "0".to_owned())];
+    if let Some(origin) = header(headers, "origin") {
+        out.push(("access-control-allow-origin", origin.to_owned()));
+    }
+    if let Some(m) = header(headers, "access-control-request-method") {
+        out.push(("access-control-allow-methods", m.to_owned()));
+    }
+    if let Some(h) = header(headers, "access-control-request-headers") {
+        out.push(("access-control-allow-headers", h.to_owned()));
+    }
+    respond(StatusCode::OK, out, body::empty())
+}
+
+/// Authenticates, then runs the operation. The only requests that skip the signature check are
+/// the ones OSS itself answers unsigned: a CORS preflight and PostObject, whose signature is in
+/// the form body and is checked there before anything is stored. Nothing else (not even a
+/// "not implemented" answer) is decided before [`auth::verify`] passes.
 #[allow(clippy::too_many_arguments)]
 async fn route(
     state: &State,
@@ -196,13 +226,43 @@ async fn route(
     let query = Query::parse(parts.uri.query());
     record.bucket = target.bucket.clone();
     record.key = target.key.clone();
+    if parts.method == Method::OPTIONS
+        && parts.headers.contains_key("access-control-request-method")
+    {
+        return Ok(preflight(&parts.headers));
+    }
+    let is_form = header(&parts.headers, "content-type")
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if let Some(bucket) = &target.bucket {
+        if parts.method == Method::POST && target.key.is_none() && is_form {
+            record.operation = Some(Operation::PostObject);
+            let ctx = Ctx {
+                state,
+                request_id,
+                host,
+                bucket: bucket.clone(),
+                key: String::new(),
+                query: &query,
+                headers: &parts.headers,
+                peer,
+            };
+            request::check_bucket(&ctx.bucket)?;
+            return ops::post_object::handle(&ctx, body).await;
+        }
+    }
+    let op = classify(&parts.method, target.key.is_some(), &query);
+    record.operation = Some(op);
+    auth::verify(
+        &state.config,
+        &parts.method,
+        target.bucket.as_deref(),
+        target.key.as_deref(),
+        &query,
+        &parts.headers,
+        SystemTime::now(),
+    )?;
     let Some(bucket) = target.bucket else {
-        return Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "NotImplemented",
-            None,
-            "The emulator does not implement service-level operations.",
-        ));
+        return Err(not_implemented("service-level operations"));
     };
     let ctx = Ctx {
         state,
@@ -214,24 +274,6 @@ async fn route(
         headers: &parts.headers,
         peer,
     };
-    let is_form = header(&parts.headers, "content-type")
-        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if parts.method == Method::POST && target.key.is_none() && is_form {
-        record.operation = Some(Operation::PostObject);
-        request::check_bucket(&ctx.bucket)?;
-        return ops::post_object::handle(&ctx, body).await;
-    }
-    let op = classify(&parts.method, target.key.is_some(), &query);
-    record.operation = Some(op);
-    auth::verify(
-        &state.config,
-        &parts.method,
-        &ctx.bucket,
-        target.key.as_deref(),
-        &query,
-        &parts.headers,
-        SystemTime::now(),
-    )?;
     request::check_bucket(&ctx.bucket)?;
     if target.key.is_some() {
         request::check_key(&ctx.key)?;
@@ -251,6 +293,14 @@ async fn route(
             vec![("content-length", "0".into())],
             body::empty(),
         )),
+        _ if is_standard_method(&parts.method) => Err(not_implemented(&format!(
+            "this {} operation",
+            if target.key.is_some() {
+                "object"
+            } else {
+                "bucket"
+            }
+        ))),
         _ => Err(ApiError::method_not_allowed(
             parts.method.as_str(),
             if target.key.is_some() {
@@ -260,4 +310,17 @@ async fn route(
             },
         )),
     }
+}
+
+/// Methods OSS has operations for; any other method is 405 `MethodNotAllowed`.
+fn is_standard_method(method: &Method) -> bool {
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::PUT,
+        Method::POST,
+        Method::DELETE,
+        Method::OPTIONS,
+    ]
+    .contains(method)
 }

@@ -259,14 +259,86 @@ async fn disk_storage_survives_restart() {
     emu.shutdown().await;
 }
 
+/// Signed parts for a service-level `GET /` (no bucket), with the given secret.
+fn signed_service_get(endpoint: &str, secret: &str) -> http::request::Parts {
+    let (mut parts, ()) = http::Request::builder()
+        .method(Method::GET)
+        .uri(format!("{endpoint}/"))
+        .body(())
+        .unwrap()
+        .into_parts();
+    let params = oss_sign::SigningParams::builder(client::REGION)
+        .time(std::time::SystemTime::now())
+        .build()
+        .unwrap();
+    oss_sign::Signer::new()
+        .sign_headers(
+            &mut parts,
+            &oss_sign::Credentials::new(client::AK, secret),
+            &params,
+        )
+        .unwrap();
+    parts
+}
+
+/// Every operation is authenticated first: an unsigned or badly signed request gets OSS's 403
+/// whatever it asks for, and only a correctly signed one learns that it is not implemented.
 #[tokio::test]
-async fn unsupported_operations_are_typed_errors() {
+async fn unsupported_operations_are_typed_errors_after_authentication() {
     let emu = start().await;
     let c = TestClient::new(&emu);
     let r = c.send(Req::new(Method::PATCH, B, Some("k"))).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.code().as_deref(), Some("MethodNotAllowed"));
+
     let r = c.send_raw(Method::GET, "/", &[], Bytes::new()).await;
-    assert_eq!(r.status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(r.code().as_deref(), Some("AccessDenied"));
+    assert_eq!(r.ec().as_deref(), Some("0003-00000001"));
+    assert!(r
+        .text()
+        .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>"));
+    assert_eq!(r.xml("RequestId").as_deref(), r.header("x-oss-request-id"));
+    assert_eq!(r.header("content-type"), Some("application/xml"));
+
+    let bad = signed_service_get(emu.endpoint(), "not-the-secret");
+    let r = c.send_parts(bad, Bytes::new()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(r.code().as_deref(), Some("SignatureDoesNotMatch"));
+    assert_eq!(r.ec().as_deref(), Some("0002-00000201"));
+    assert!(r
+        .xml("CanonicalRequest")
+        .is_some_and(|c| c.starts_with("GET\n/\n")));
+
+    let good = signed_service_get(emu.endpoint(), client::SK);
+    let r = c.send_parts(good, Bytes::new()).await;
+    assert_eq!(r.status, StatusCode::NOT_IMPLEMENTED, "{}", r.text());
+    assert_eq!(r.code().as_deref(), Some("NotImplemented"));
+
+    // A bucket-level operation the emulator lacks (ListObjects): 403 unsigned, 501 signed.
+    let r = c
+        .send_raw(Method::GET, &format!("/{B}/"), &[], Bytes::new())
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = c.send(Req::new(Method::GET, B, None)).await;
+    assert_eq!(r.status, StatusCode::NOT_IMPLEMENTED, "{}", r.text());
+
+    // A browser's CORS preflight carries no signature, as on OSS.
+    let r = c
+        .send_raw(
+            Method::OPTIONS,
+            &format!("/{B}/k"),
+            &[
+                ("origin", "http://localhost:3000"),
+                ("access-control-request-method", "PUT"),
+            ],
+            Bytes::new(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://localhost:3000")
+    );
     emu.shutdown().await;
 }
