@@ -1,8 +1,10 @@
 //! Object and multipart-upload storage: in memory, or on disk under the data dir.
 //!
 //! Bodies are written through a [`BlobWriter`] that hashes while it writes (MD5, CRC-64); on disk
-//! it streams to a temporary file that is renamed into place only when the object is committed,
-//! so a crash never leaves a torn object and no body is ever held whole in memory.
+//! it streams to a temporary file, so no body is ever held whole in memory. Committing replaces
+//! an object atomically: readers get the old or the new object whole, never a mix (see
+//! `disk.rs` for how). Readers open metadata and bytes together ([`Storage::open_object`]), so
+//! a GET never pairs one version's ETag with another's bytes.
 
 mod disk;
 mod memory;
@@ -14,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::crc64::Crc64;
 
@@ -195,6 +197,32 @@ pub(crate) struct Blob {
     pub(crate) crc64: u64,
 }
 
+/// One version of an object or part, opened: it stays readable whatever commits follow.
+#[derive(Debug)]
+pub(crate) enum StoredBody {
+    /// In memory.
+    Bytes(Bytes),
+    /// An open data file (on Unix it survives being unlinked by a later commit).
+    File(tokio::fs::File),
+}
+
+impl StoredBody {
+    /// `len` bytes from `start` (clamped to the body for in-memory data).
+    pub(crate) async fn range(self, start: u64, len: u64) -> io::Result<ObjectBody> {
+        match self {
+            StoredBody::Bytes(b) => {
+                let start = (start as usize).min(b.len());
+                let end = start.saturating_add(len as usize).min(b.len());
+                Ok(ObjectBody::Bytes(b.slice(start..end)))
+            }
+            StoredBody::File(mut f) => {
+                f.seek(io::SeekFrom::Start(start)).await?;
+                Ok(ObjectBody::File(f, len))
+            }
+        }
+    }
+}
+
 /// A readable object or part body, possibly a byte range of it.
 #[derive(Debug)]
 pub(crate) enum ObjectBody {
@@ -292,17 +320,15 @@ impl Storage {
         }
     }
 
-    /// Opens `len` bytes of an object from `start`.
-    pub(crate) async fn read(
+    /// The current version of an object: its metadata and its bytes, opened together.
+    pub(crate) async fn open_object(
         &self,
         bucket: &str,
         key: &str,
-        start: u64,
-        len: u64,
-    ) -> io::Result<Option<ObjectBody>> {
+    ) -> io::Result<Option<(ObjectMeta, StoredBody)>> {
         match self {
-            Storage::Memory(m) => Ok(m.read(bucket, key, start, len)),
-            Storage::Disk(d) => d.read(bucket, key, start, len).await,
+            Storage::Memory(m) => Ok(m.open_object(bucket, key)),
+            Storage::Disk(d) => d.open_object(bucket, key).await,
         }
     }
 
@@ -361,10 +387,11 @@ impl Storage {
         upload_id: &str,
         part: &PartMeta,
     ) -> io::Result<ObjectBody> {
-        match self {
-            Storage::Memory(m) => m.part_body(upload_id, part.part_number),
-            Storage::Disk(d) => d.part_body(upload_id, part).await,
-        }
+        let body = match self {
+            Storage::Memory(m) => m.part_body(upload_id, part.part_number)?,
+            Storage::Disk(d) => d.part_body(upload_id, part).await?,
+        };
+        body.range(0, part.size).await
     }
 
     /// Forgets an upload and its parts.
@@ -401,7 +428,9 @@ mod tests {
         };
         s.put_object("bkt", meta.clone(), blob).await.unwrap();
         assert_eq!(s.head("bkt", &meta.key).await.unwrap(), Some(meta.clone()));
-        let mut body = s.read("bkt", &meta.key, 6, 5).await.unwrap().unwrap();
+        let (got_meta, body) = s.open_object("bkt", &meta.key).await.unwrap().unwrap();
+        assert_eq!(got_meta, meta);
+        let mut body = body.range(6, 5).await.unwrap();
         let mut got = Vec::new();
         while let Some(c) = body.chunk().await.unwrap() {
             got.extend_from_slice(&c);

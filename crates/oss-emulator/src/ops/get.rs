@@ -106,20 +106,21 @@ async fn lookup(ctx: &Ctx<'_>) -> Result<ObjectMeta, ApiError> {
         .ok_or_else(|| ApiError::no_such_key(&ctx.key))
 }
 
-/// `GET /bucket/key`.
+/// `GET /bucket/key`: the headers and the bytes come from one opened version, so an overwrite
+/// during the GET (even mid-stream) never mixes two objects.
 pub(crate) async fn get(ctx: &Ctx<'_>) -> Result<Response<ResBody>, ApiError> {
-    let meta = lookup(ctx).await?;
+    let (meta, stored) = ctx
+        .state
+        .storage
+        .open_object(&ctx.bucket, &ctx.key)
+        .await?
+        .ok_or_else(|| ApiError::no_such_key(&ctx.key))?;
     let range = parse_range(header(ctx.headers, "range"), meta.size)?;
     let (status, start, len) = match range {
         Some(r) => (StatusCode::PARTIAL_CONTENT, r.start, r.end - r.start + 1),
         None => (StatusCode::OK, 0, meta.size),
     };
-    let body = ctx
-        .state
-        .storage
-        .read(&ctx.bucket, &ctx.key, start, len)
-        .await?
-        .ok_or_else(|| ApiError::no_such_key(&ctx.key))?;
+    let body = stored.range(start, len).await?;
     let mut headers = object_headers(&meta);
     headers.push(("content-length", len.to_string()));
     if let Some(r) = range {

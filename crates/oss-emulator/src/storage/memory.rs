@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
 
-use super::{ObjectBody, ObjectMeta, PartMeta, UploadMeta};
+use super::{ObjectMeta, PartMeta, StoredBody, UploadMeta};
 
 #[derive(Debug)]
 struct Upload {
@@ -44,12 +44,12 @@ impl MemoryStore {
             .map(|(m, _)| m.clone())
     }
 
-    pub(crate) fn read(&self, bucket: &str, key: &str, start: u64, len: u64) -> Option<ObjectBody> {
-        let guard = self.lock();
-        let (_, body) = guard.objects.get(&(bucket.to_owned(), key.to_owned()))?;
-        let start = (start as usize).min(body.len());
-        let end = start.saturating_add(len as usize).min(body.len());
-        Some(ObjectBody::Bytes(body.slice(start..end)))
+    /// Metadata and bytes of one version, taken under one lock.
+    pub(crate) fn open_object(&self, bucket: &str, key: &str) -> Option<(ObjectMeta, StoredBody)> {
+        self.lock()
+            .objects
+            .get(&(bucket.to_owned(), key.to_owned()))
+            .map(|(m, b)| (m.clone(), StoredBody::Bytes(b.clone())))
     }
 
     pub(crate) fn delete(&self, bucket: &str, key: &str) -> bool {
@@ -91,12 +91,12 @@ impl MemoryStore {
             .unwrap_or_default()
     }
 
-    pub(crate) fn part_body(&self, id: &str, n: u32) -> io::Result<ObjectBody> {
+    pub(crate) fn part_body(&self, id: &str, n: u32) -> io::Result<StoredBody> {
         self.lock()
             .uploads
             .get(id)
             .and_then(|u| u.parts.get(&n))
-            .map(|(_, b)| ObjectBody::Bytes(b.clone()))
+            .map(|(_, b)| StoredBody::Bytes(b.clone()))
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "part vanished"))
     }
 
