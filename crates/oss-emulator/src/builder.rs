@@ -29,7 +29,25 @@ pub struct EmulatorBuilder {
     callback_timeout: Duration,
     strict_callback_urls: bool,
     rsa_key_pem: Option<String>,
+    limits: Limits,
+    log_capacity: usize,
 }
+
+/// Connection limits, fixed at start.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) max_connections: usize,
+}
+
+/// Default of [`EmulatorBuilder::header_read_timeout`]: 30 s (hyper's own default).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`EmulatorBuilder::idle_timeout`]: 60 s.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default of [`EmulatorBuilder::max_connections`]: 512, below the common 1024-descriptor limit
+/// with room for data files and callback connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 impl fmt::Debug for EmulatorBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -43,6 +61,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("callback_timeout", &self.callback_timeout)
             .field("strict_callback_urls", &self.strict_callback_urls)
             .field("rsa_key_pem", &self.rsa_key_pem.as_ref().map(|_| "***"))
+            .field("limits", &self.limits)
+            .field("log_capacity", &self.log_capacity)
             .finish()
     }
 }
@@ -59,6 +79,12 @@ impl Default for EmulatorBuilder {
             callback_timeout: Duration::from_secs(5),
             strict_callback_urls: false,
             rsa_key_pem: None,
+            limits: Limits {
+                header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+                idle_timeout: DEFAULT_IDLE_TIMEOUT,
+                max_connections: DEFAULT_MAX_CONNECTIONS,
+            },
+            log_capacity: crate::ring::DEFAULT_LOG_CAPACITY,
         }
     }
 }
@@ -119,15 +145,55 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long a client has to send a whole request head (request line and headers), counted
+    /// from the connection's accept, or from the first byte of a later request on a kept-alive
+    /// connection. A connection that takes longer is closed. Default 30 s
+    /// ([`DEFAULT_HEADER_READ_TIMEOUT`]).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a kept-alive connection may sit between requests (after a response, before the
+    /// next request's first byte) before it is closed. Default 60 s ([`DEFAULT_IDLE_TIMEOUT`]).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.idle_timeout = timeout;
+        self
+    }
+
+    /// Most connections served at once. At the cap the emulator stops accepting: new
+    /// connections wait in the listen backlog until one closes. Default 512
+    /// ([`DEFAULT_MAX_CONNECTIONS`]); must be at least 1.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.limits.max_connections = max;
+        self
+    }
+
+    /// Entries kept by each of the request and callback logs; older ones are evicted and
+    /// counted. Default 10 000 ([`DEFAULT_LOG_CAPACITY`](crate::DEFAULT_LOG_CAPACITY)).
+    pub fn log_capacity(mut self, entries: usize) -> Self {
+        self.log_capacity = entries;
+        self
+    }
+
     /// Binds the listener and starts serving.
     ///
     /// # Errors
-    /// [`Error::Config`] for an empty key id or region, [`Error::RsaKey`] for an unusable key,
+    /// [`Error::Config`] for an empty key id or region, a zero timeout or connection cap,
+    /// [`Error::RsaKey`] for an unusable key,
     /// [`Error::Io`] when the data dir cannot be created, [`Error::Bind`] when the address is taken.
     pub async fn start(self) -> Result<Emulator, Error> {
         if self.access_key_id.is_empty() || self.region.is_empty() {
             return Err(Error::Config(
                 "access key id and region must not be empty".into(),
+            ));
+        }
+        if self.limits.max_connections == 0
+            || self.limits.header_read_timeout.is_zero()
+            || self.limits.idle_timeout.is_zero()
+        {
+            return Err(Error::Config(
+                "connection cap and timeouts must be greater than zero".into(),
             ));
         }
         let rsa_key = match &self.rsa_key_pem {
@@ -180,7 +246,14 @@ impl EmulatorBuilder {
             max_skew: Duration::from_secs(15 * 60),
         };
         let endpoint = format!("http://{addr}");
-        let state = State::new(config, storage, endpoint, rsa_key, public_key_pem);
-        Ok(Emulator::serve(listener, Arc::new(state)).await)
+        let state = State::new(
+            config,
+            storage,
+            endpoint,
+            rsa_key,
+            public_key_pem,
+            self.log_capacity,
+        );
+        Ok(Emulator::serve(listener, Arc::new(state), self.limits).await)
     }
 }

@@ -58,12 +58,34 @@ pub struct ApiError {
     pub extras: Vec<(&'static str, String)>,
 }
 
+/// Most bytes of a request value (header, query or form field) an error element quotes back: a
+/// 400 KB header must not become a 400 KB answer, or an allocation per bad request.
+pub const MAX_ECHO_BYTES: usize = 512;
+/// Most bytes of the expected `CanonicalRequest` quoted in `SignatureDoesNotMatch` (longer so a
+/// signing bug stays debuggable; it still holds header values, so it is bounded too).
+const MAX_CANONICAL_ECHO_BYTES: usize = 8 * 1024;
+/// Appended to a value that was cut.
+const CLIPPED: &str = "...";
+
+/// `value`, cut at a character boundary to at most `limit` bytes plus [`CLIPPED`].
+fn clip(mut value: String, limit: usize) -> String {
+    if value.len() > limit {
+        let mut end = limit;
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        value.truncate(end);
+        value.push_str(CLIPPED);
+    }
+    value
+}
+
 const MSG_SIGNATURE: &str = "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
 const MSG_NO_SUCH_UPLOAD: &str = "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
 const MSG_INVALID_PART: &str = "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.";
 
 impl ApiError {
-    /// A reply with no extra elements.
+    /// A reply with no extra elements. A message longer than [`MAX_ECHO_BYTES`] is cut there.
     pub fn new(
         status: StatusCode,
         code: &'static str,
@@ -73,15 +95,20 @@ impl ApiError {
         Self {
             status,
             code,
-            message: message.into(),
+            message: clip(message.into(), MAX_ECHO_BYTES),
             ec,
             extras: Vec::new(),
         }
     }
 
-    /// Adds an extra element (after `HostId`).
-    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.extras.push((name, value.into()));
+    /// Adds an extra element (after `HostId`); a value longer than [`MAX_ECHO_BYTES`] is cut
+    /// there and ends in `...`.
+    pub fn with(self, name: &'static str, value: impl Into<String>) -> Self {
+        self.with_limit(name, value.into(), MAX_ECHO_BYTES)
+    }
+
+    fn with_limit(mut self, name: &'static str, value: String, limit: usize) -> Self {
+        self.extras.push((name, clip(value, limit)));
         self
     }
 
@@ -113,8 +140,16 @@ impl ApiError {
         .with("OSSAccessKeyId", access_key_id)
         .with("SignatureProvided", signature)
         .with("StringToSign", string_to_sign)
-        .with("StringToSignBytes", hex_bytes(string_to_sign))
-        .with("CanonicalRequest", canonical_request)
+        .with_limit(
+            "StringToSignBytes",
+            hex_bytes(string_to_sign),
+            3 * MAX_ECHO_BYTES,
+        )
+        .with_limit(
+            "CanonicalRequest",
+            canonical_request.to_owned(),
+            MAX_CANONICAL_ECHO_BYTES,
+        )
     }
 
     /// 403 `InvalidAccessKeyId`.
@@ -282,6 +317,19 @@ impl From<std::io::Error> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn echoed_values_are_clipped() {
+        let huge = "é".repeat(200_000);
+        let e = ApiError::invalid_argument(None, huge.clone(), "x-oss-meta-a", &huge);
+        assert!(e.message.len() <= MAX_ECHO_BYTES + CLIPPED.len());
+        let (_, value) = &e.extras[1];
+        assert!(value.len() <= MAX_ECHO_BYTES + CLIPPED.len() && value.ends_with(CLIPPED));
+        assert!(e.to_xml("r", "h").len() < 4 * MAX_ECHO_BYTES);
+        let e = ApiError::signature_mismatch("ak", "sig", "sts", &huge);
+        assert!(e.to_xml("r", "h").len() < MAX_CANONICAL_ECHO_BYTES + 4 * MAX_ECHO_BYTES);
+        assert_eq!(clip("short".into(), 10), "short");
+    }
 
     #[test]
     fn xml_has_oss_order_and_escapes() {

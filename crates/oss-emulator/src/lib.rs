@@ -15,7 +15,9 @@
 //!   `GET /__emulator/pubkey.pem`; 200 with the callback's JSON, or 203 `CallbackFailed`.
 //! - **Storage** in memory (default) or on disk under a data dir (temp file + rename).
 //! - **Admin endpoints** under `/__emulator/` need no signature: `callbacks` (JSON list of
-//!   delivered callbacks), `pubkey.pem`, `requests` (the request log).
+//!   delivered callbacks), `pubkey.pem`, `requests` (the request log), `stats` (both logs'
+//!   capacity and evicted count). Both logs are ring buffers of
+//!   [`EmulatorBuilder::log_capacity`] entries.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -45,6 +47,8 @@ mod auth;
 mod body;
 mod builder;
 mod callback;
+pub mod cli;
+mod conn;
 pub mod crc64;
 mod error;
 #[doc(hidden)]
@@ -52,15 +56,20 @@ pub mod fuzzing;
 mod ops;
 mod policy;
 mod request;
+mod ring;
 mod router;
 mod server;
 mod state;
 mod storage;
 mod xml;
 
-pub use builder::{EmulatorBuilder, GENERATED_KEY_BITS};
+pub use builder::{
+    EmulatorBuilder, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    GENERATED_KEY_BITS,
+};
 pub use callback::{CallbackOutcome, DeliveredCallback, MAX_CALLBACK_RESPONSE};
-pub use error::{ApiError, Error};
+pub use error::{ApiError, Error, MAX_ECHO_BYTES};
 pub use ops::multipart::MIN_PART_SIZE;
 pub use request::{Operation, RequestLog, RequestRecord};
+pub use ring::{LogStats, DEFAULT_LOG_CAPACITY};
 pub use server::Emulator;

@@ -231,14 +231,23 @@ pub struct RequestRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestLog {
     entries: Vec<RequestRecord>,
+    evicted: u64,
 }
 
 impl RequestLog {
-    pub(crate) fn new(entries: Vec<RequestRecord>) -> Self {
-        Self { entries }
+    pub(crate) fn new(entries: Vec<RequestRecord>, stats: crate::ring::LogStats) -> Self {
+        Self {
+            entries,
+            evicted: stats.evicted,
+        }
     }
 
-    /// All entries, oldest first.
+    /// How many older entries were dropped to keep the log within its capacity.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// The retained entries, oldest first.
     pub fn entries(&self) -> &[RequestRecord] {
         &self.entries
     }

@@ -1,5 +1,6 @@
-//! The listening server: accept loop, one hyper HTTP/1.1 connection task per client, graceful
-//! shutdown, and the [`Emulator`] handle.
+//! The listening server: accept loop (bounded by the connection cap), one hyper HTTP/1.1
+//! connection task per client with its timeouts ([`crate::conn`]), graceful shutdown, and the
+//! [`Emulator`] handle.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -10,12 +11,14 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::builder::EmulatorBuilder;
+use crate::builder::{EmulatorBuilder, Limits};
 use crate::callback::DeliveredCallback;
+use crate::conn::{watchdog, Activity, TrackedBody, TrackedIo};
 use crate::request::RequestLog;
+use crate::ring::LogStats;
 use crate::router;
 use crate::state::State;
 
@@ -38,12 +41,12 @@ impl Emulator {
         EmulatorBuilder::default()
     }
 
-    pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) -> Self {
+    pub(crate) async fn serve(listener: TcpListener, state: Arc<State>, limits: Limits) -> Self {
         let addr = listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
         let (tx, rx) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&state), rx));
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&state), rx, limits));
         Self {
             state,
             addr,
@@ -67,14 +70,27 @@ impl Emulator {
         &self.state.config.region
     }
 
-    /// Every callback delivered (or attempted) so far, oldest first; one entry per URL tried.
+    /// The callbacks delivered (or attempted), oldest first, one entry per URL tried: the newest
+    /// [`EmulatorBuilder::log_capacity`](crate::EmulatorBuilder::log_capacity) of them.
     pub fn callbacks(&self) -> Vec<DeliveredCallback> {
         self.state.callbacks()
     }
 
-    /// The request log (operation, key, status of every request so far).
+    /// The request log (operation, key, status): the newest
+    /// [`EmulatorBuilder::log_capacity`](crate::EmulatorBuilder::log_capacity) requests.
     pub fn requests(&self) -> RequestLog {
-        RequestLog::new(self.state.requests())
+        let (entries, stats) = self.state.requests();
+        RequestLog::new(entries, stats)
+    }
+
+    /// Capacity, retained and evicted entries of the request log.
+    pub fn request_log_stats(&self) -> LogStats {
+        self.state.requests().1
+    }
+
+    /// Capacity, retained and evicted entries of the callback log.
+    pub fn callback_log_stats(&self) -> LogStats {
+        self.state.callback_stats()
     }
 
     /// The PEM (SPKI) of the public key callbacks are signed with.
@@ -102,20 +118,46 @@ impl Drop for Emulator {
     }
 }
 
-async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiver<bool>) {
+/// Accepts while fewer than `max_connections` are open. At the cap it stops calling `accept`,
+/// so new clients wait in the kernel's listen backlog (and are served once a connection
+/// closes) instead of each costing a descriptor and a task.
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut stop: watch::Receiver<bool>,
+    limits: Limits,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut conns = JoinSet::new();
     loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&slots).acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = stop.changed() => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    conns.spawn(serve_connection(stream, peer, Arc::clone(&state), stop.clone()));
+                    conns.spawn(serve_connection(
+                        stream,
+                        peer,
+                        Arc::clone(&state),
+                        stop.clone(),
+                        permit,
+                        limits,
+                    ));
                 }
                 Err(e) => {
+                    drop(permit);
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             },
             _ = stop.changed() => break,
+            // Reap finished connections; the permit is given back and taken again.
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
         }
     }
@@ -132,20 +174,33 @@ async fn serve_connection(
     peer: SocketAddr,
     state: Arc<State>,
     mut stop: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+    limits: Limits,
 ) {
+    let activity = Activity::new();
+    let svc_activity = Arc::clone(&activity);
     let svc = service_fn(move |req| {
         let state = Arc::clone(&state);
-        async move { Ok::<_, Infallible>(router::handle(state, req, peer).await) }
+        let busy = svc_activity.begin_request();
+        async move {
+            let resp = router::handle(state, req, peer).await;
+            Ok::<_, Infallible>(resp.map(|b| TrackedBody::new(b, busy)))
+        }
     });
     // Half-closed clients (request sent, write side shut) still get their answer, as from OSS.
+    // hyper's header_read_timeout stays off (no timer is given): conn.rs's watchdog keeps the
+    // header and idle limits apart.
+    let io = TrackedIo::new(stream, Arc::clone(&activity));
     let conn = http1::Builder::new()
         .keep_alive(true)
         .half_close(true)
-        .serve_connection(TokioIo::new(stream), svc);
+        .serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
     if *stop.borrow() {
         conn.as_mut().graceful_shutdown();
     }
+    let expired = watchdog(activity, limits);
+    tokio::pin!(expired);
     tokio::select! {
         res = conn.as_mut() => {
             if let Err(e) = res {
@@ -153,8 +208,15 @@ async fn serve_connection(
             }
             return;
         }
+        () = expired.as_mut() => {
+            tracing::debug!(%peer, "connection closed: header-read or idle timeout");
+            return;
+        }
         _ = stop.changed() => {}
     }
     conn.as_mut().graceful_shutdown();
-    let _ = conn.await;
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        () = expired => {}
+    }
 }

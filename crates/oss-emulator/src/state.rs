@@ -10,6 +10,7 @@ use hyper_util::client::legacy::Client;
 
 use crate::callback::DeliveredCallback;
 use crate::request::RequestRecord;
+use crate::ring::{LogStats, Ring};
 use crate::storage::Storage;
 
 /// The HTTP client callbacks are delivered with (plain HTTP only).
@@ -38,8 +39,8 @@ pub(crate) struct State {
     pub(crate) rsa_key: rsa::RsaPrivateKey,
     pub(crate) public_key_pem: String,
     pub(crate) client: CallbackClient,
-    callbacks: Mutex<Vec<DeliveredCallback>>,
-    requests: Mutex<Vec<RequestRecord>>,
+    callbacks: Mutex<Ring<DeliveredCallback>>,
+    requests: Mutex<Ring<RequestRecord>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -53,6 +54,7 @@ impl State {
         endpoint: String,
         rsa_key: rsa::RsaPrivateKey,
         public_key_pem: String,
+        log_capacity: usize,
     ) -> Self {
         let client = Client::builder(hyper_util::rt::TokioExecutor::new())
             .pool_max_idle_per_host(0)
@@ -64,8 +66,8 @@ impl State {
             rsa_key,
             public_key_pem,
             client,
-            callbacks: Mutex::new(Vec::new()),
-            requests: Mutex::new(Vec::new()),
+            callbacks: Mutex::new(Ring::new(log_capacity)),
+            requests: Mutex::new(Ring::new(log_capacity)),
         }
     }
 
@@ -79,14 +81,20 @@ impl State {
     }
 
     pub(crate) fn callbacks(&self) -> Vec<DeliveredCallback> {
-        lock(&self.callbacks).clone()
+        lock(&self.callbacks).snapshot()
+    }
+
+    pub(crate) fn callback_stats(&self) -> LogStats {
+        lock(&self.callbacks).stats()
     }
 
     pub(crate) fn record_request(&self, r: RequestRecord) {
         lock(&self.requests).push(r);
     }
 
-    pub(crate) fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.requests).clone()
+    /// The retained entries and the log's stats, taken under one lock so they agree.
+    pub(crate) fn requests(&self) -> (Vec<RequestRecord>, LogStats) {
+        let log = lock(&self.requests);
+        (log.snapshot(), log.stats())
     }
 }

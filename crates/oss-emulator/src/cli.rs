@@ -1,0 +1,133 @@
+//! [`ServeArgs`]: the command-line flags of the emulator, defined once and shared by the
+//! `oss-emulator` binary and `oss-rs emulator` (which flattens them into its subcommand), so
+//! the two cannot drift apart.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::builder::EmulatorBuilder;
+use crate::error::Error;
+
+/// The emulator's flags other than region and credentials (each binary takes those its own way).
+#[derive(Debug, Clone, clap::Args)]
+#[non_exhaustive]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    pub listen: SocketAddr,
+    /// Keep objects and uploads on disk in this directory, across restarts [default: in memory]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Require this STS security token on every request [default: none]
+    #[arg(long)]
+    pub sts_token: Option<String>,
+    /// Seconds a callback server has to answer
+    #[arg(long, default_value = "5", value_name = "SECONDS", value_parser = seconds)]
+    pub callback_timeout: Duration,
+    /// Refuse loopback/private callback hosts like real OSS (EC 0007-00000008)
+    #[arg(long)]
+    pub strict_callback_urls: bool,
+    /// PEM file (PKCS#8 or PKCS#1) of the RSA key callbacks are signed with [default: a
+    /// 1024-bit key generated at start]
+    #[arg(long, value_name = "PEM")]
+    pub rsa_key: Option<PathBuf>,
+    /// Seconds a client has to send a whole request head; slower connections are closed
+    #[arg(long, default_value = "30", value_name = "SECONDS", value_parser = seconds)]
+    pub header_read_timeout: Duration,
+    /// Seconds a kept-alive connection may sit idle between requests before it is closed
+    #[arg(long, default_value = "60", value_name = "SECONDS", value_parser = seconds)]
+    pub idle_timeout: Duration,
+    /// Most connections served at once; further clients wait until one closes
+    #[arg(long, default_value_t = crate::builder::DEFAULT_MAX_CONNECTIONS, value_name = "N",
+          value_parser = at_least_one)]
+    pub max_connections: usize,
+    /// Entries kept by each of the request and callback logs (older ones are evicted and
+    /// counted at /__emulator/stats)
+    #[arg(long, default_value_t = crate::ring::DEFAULT_LOG_CAPACITY, value_name = "N")]
+    pub log_capacity: usize,
+}
+
+/// A count of at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("must be a whole number of at least 1".into()),
+    }
+}
+
+/// A positive, finite number of seconds (fractions allowed).
+fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err("must be a positive number of seconds".into());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+impl ServeArgs {
+    /// Applies every flag to `builder` (reading the `--rsa-key` file).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the `--rsa-key` file cannot be read.
+    pub fn apply(&self, builder: EmulatorBuilder) -> Result<EmulatorBuilder, Error> {
+        let mut b = builder
+            .listen(self.listen)
+            .callback_timeout(self.callback_timeout)
+            .strict_callback_urls(self.strict_callback_urls)
+            .header_read_timeout(self.header_read_timeout)
+            .idle_timeout(self.idle_timeout)
+            .max_connections(self.max_connections)
+            .log_capacity(self.log_capacity);
+        if let Some(token) = &self.sts_token {
+            b = b.sts_token(token.clone());
+        }
+        if let Some(dir) = &self.data_dir {
+            b = b.data_dir(dir.clone());
+        }
+        if let Some(path) = &self.rsa_key {
+            let pem = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            b = b.rsa_key_pem(pem);
+        }
+        Ok(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn defaults_and_validation() {
+        let c = Cmd::try_parse_from(["x"]).unwrap().serve;
+        assert_eq!(c.header_read_timeout, Duration::from_secs(30));
+        assert_eq!(c.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.callback_timeout, Duration::from_secs(5));
+        assert_eq!(c.max_connections, crate::builder::DEFAULT_MAX_CONNECTIONS);
+        let c = Cmd::try_parse_from(["x", "--header-read-timeout", "0.25"])
+            .unwrap()
+            .serve;
+        assert_eq!(c.header_read_timeout, Duration::from_millis(250));
+        for bad in [
+            &["x", "--idle-timeout", "0"][..],
+            &["x", "--callback-timeout", "-1"],
+            &["x", "--header-read-timeout", "inf"],
+            &["x", "--max-connections", "0"],
+        ] {
+            assert!(Cmd::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
+}
