@@ -315,8 +315,11 @@ pub struct CallbackServerArgs {
     /// Address to listen on (port 0 picks a free port)
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Also trust public keys served under this URL prefix (repeatable), e.g. the emulator's
-    /// http://127.0.0.1:9000/ ; OSS's gosspublic.alicdn.com is always trusted
+    /// Also trust public keys served under this URL (repeatable), e.g. the emulator's
+    /// http://127.0.0.1:9000 . A key URL must have the same scheme, host and port and a path
+    /// under this one at a '/'. An http:// entry is fetched over plain HTTP: use it for tests
+    /// and the emulator only. OSS's gosspublic.alicdn.com is always trusted and always fetched
+    /// over HTTPS
     #[arg(long, value_name = "URL_PREFIX")]
     pub trust_key_url_prefix: Vec<String>,
 }

@@ -9,11 +9,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use oss_callback::{CallbackVerifier, DEFAULT_ALLOWED_KEY_URL_PREFIXES};
+use oss_callback::{CallbackVerifier, HyperKeyFetcher, DEFAULT_ALLOWED_KEY_URL_PREFIXES};
 use tokio::net::TcpListener;
 
 use crate::args::CallbackServerArgs;
-use crate::key_fetcher::HttpKeyFetcher;
 use crate::Error;
 
 /// Largest callback body read, in bytes (OSS sends small bodies).
@@ -22,7 +21,7 @@ const MAX_BODY: usize = 1024 * 1024;
 #[derive(Debug)]
 struct State {
     verifier: CallbackVerifier,
-    fetcher: HttpKeyFetcher,
+    fetcher: HyperKeyFetcher,
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -32,9 +31,17 @@ pub(crate) async fn run(args: CallbackServerArgs) -> Result<(), Error> {
         .map(|p| (*p).to_owned())
         .chain(args.trust_key_url_prefix.iter().cloned())
         .collect();
+    // Entries are parsed and checked here, before anything listens.
+    let verifier = CallbackVerifier::builder()
+        .with_allowed_prefixes(prefixes)
+        .build()
+        .map_err(|e| Error::InvalidArgument {
+            name: "--trust-key-url-prefix",
+            message: e.to_string(),
+        })?;
     let state = Arc::new(State {
-        verifier: CallbackVerifier::new().with_allowed_prefixes(prefixes),
-        fetcher: HttpKeyFetcher::new(),
+        verifier,
+        fetcher: HyperKeyFetcher::new(),
     });
     let stop =
         crate::shutdown::signal().map_err(|e| Error::io("cannot install signal handlers", e))?;
@@ -110,13 +117,14 @@ async fn handle(
         .verify(&parts.uri, &parts.headers, &body, &state.fetcher)
         .await
     {
-        Ok(()) => {
+        Ok(verified) => {
             let received = serde_json::from_str::<serde_json::Value>(&text)
                 .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
             let reply = serde_json::json!({
                 "Status": "OK",
                 "verified": true,
-                "path": parts.uri.path(),
+                "path": verified.path,
+                "query": verified.query,
                 "received": received,
             })
             .to_string();

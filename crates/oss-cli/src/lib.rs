@@ -37,7 +37,6 @@ mod cp;
 mod emulator;
 mod error;
 mod form;
-mod key_fetcher;
 mod location;
 mod presign;
 mod progress;

@@ -111,6 +111,14 @@ fn help_lists_flags_and_defaults() {
         "[default: cn-hangzhou]",
         "[default: 5]",
         "in memory",
+        "--header-read-timeout",
+        "--idle-timeout",
+        "--max-connections",
+        "--log-capacity",
+        "[default: 30]",
+        "[default: 60]",
+        "[default: 512]",
+        "[default: 10000]",
     ] {
         assert!(text.contains(flag), "--help lacks {flag}:\n{text}");
     }

@@ -1,0 +1,240 @@
+//! `oss-rs callback-server` against the key-URL forgery of issue 11: trusted
+//! `http://127.0.0.1:PORT` (no slash) must not let `http://127.0.0.1:PORT@127.0.0.1:OTHER/`
+//! through, while the emulator's genuine callbacks through the same server still verify.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
+/// Bound on waiting for a child's line (never a correctness sleep).
+const LINE_DEADLINE: Duration = Duration::from_secs(60);
+/// The attacker's own key pair (not the emulator's).
+const ATTACKER_KEY: &str = include_str!("../../oss-callback/tests/data/test_key_512.pem");
+
+/// A child process killed when dropped, with its stdout lines on a channel.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Self {
+        let mut child = command()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn oss-rs");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The rest of the next line starting with `prefix` (trimmed), skipping others.
+    fn line_starting(&self, prefix: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(LINE_DEADLINE)
+                .expect("a line from the child process");
+            if let Some(rest) = line.trim_start().strip_prefix(prefix) {
+                return rest.trim().to_owned();
+            }
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `oss-rs` with no OSS_* variables inherited from the developer's shell.
+fn command() -> Command {
+    let mut cmd = Command::new(BIN);
+    for var in [
+        "OSS_ACCESS_KEY_ID",
+        "OSS_ACCESS_KEY_SECRET",
+        "OSS_SESSION_TOKEN",
+        "OSS_ENDPOINT",
+        "OSS_REGION",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// The attacker's key server on 127.0.0.1:0: serves `pem` to anyone and counts connections.
+fn attacker_key_server(pem: String) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&count);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            seen.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0; 2048];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{pem}",
+                pem.len()
+            );
+        }
+    });
+    (port, count)
+}
+
+/// One HTTP/1.1 POST over loopback; returns status and body.
+fn post(authority: &str, path: &str, headers: &http::HeaderMap, body: &[u8]) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
+    stream
+        .set_read_timeout(Some(LINE_DEADLINE))
+        .expect("timeout");
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {}\r\n", value.to_str().expect("ascii")));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("write head");
+    stream.write_all(body).expect("write body");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad response {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn at_sign_forgery_is_refused_without_a_fetch_and_emulator_callbacks_still_verify() {
+    let emulator = Running::start(&["emulator", "--listen", "127.0.0.1:0"]);
+    let endpoint = emulator.line_starting("oss-emulator listening on");
+    let emulator_authority = endpoint
+        .strip_prefix("http://")
+        .unwrap_or_else(|| panic!("{endpoint}"))
+        .to_owned();
+    assert!(emulator_authority.starts_with("127.0.0.1:"), "{endpoint}");
+
+    let attacker = oss_callback::private_key_from_pem(ATTACKER_KEY).expect("key");
+    let attacker_pem =
+        oss_callback::public_key_to_pem(&attacker.to_public_key()).expect("public key");
+    let (attacker_port, fetches) = attacker_key_server(attacker_pem);
+
+    // The trusted prefix exactly as issue 11 wrote it: no trailing slash.
+    let trusted = format!("http://{emulator_authority}");
+    let callbacks = Running::start(&[
+        "callback-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--trust-key-url-prefix",
+        &trusted,
+    ]);
+    let server = callbacks.line_starting("oss-rs callback-server listening on");
+    let server_authority = server.strip_prefix("http://").expect("http").to_owned();
+
+    // The forgery: a key URL that starts with the trusted string but names the attacker's host.
+    let forged_key_url = format!("http://{emulator_authority}@127.0.0.1:{attacker_port}/key.pem");
+    let body = b"bucket=cli-bucket&object=forged.txt";
+    let headers =
+        oss_callback::signature_headers(&attacker, &forged_key_url, "/oss-callback", "", body)
+            .expect("sign");
+    let (status, answer) = post(&server_authority, "/oss-callback", &headers, body);
+    assert_eq!(status, 403, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+    assert_eq!(answer["verified"], false, "{answer}");
+    assert!(
+        answer["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("userinfo")),
+        "{answer}"
+    );
+    assert!(callbacks
+        .line_starting("callback POST /oss-callback")
+        .starts_with("REJECTED"));
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        0,
+        "the attacker's key was fetched"
+    );
+
+    // A genuine callback from the emulator, through the same server.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("small.txt");
+    std::fs::write(&file, b"hello from oss-rs\n").expect("write");
+    let out = command()
+        .args([
+            "--endpoint",
+            &endpoint,
+            "--region",
+            "cn-hangzhou",
+            "--path-style",
+            "cp",
+            &file.display().to_string(),
+            "oss://cli-bucket/genuine.txt",
+            "--callback-url",
+            &format!("{server}/oss-callback"),
+        ])
+        .env("OSS_ACCESS_KEY_ID", "ak")
+        .env("OSS_ACCESS_KEY_SECRET", "sk")
+        .output()
+        .expect("run cp");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answered: serde_json::Value =
+        serde_json::from_str(&callbacks.line_starting("answered:")).expect("JSON");
+    assert_eq!(answered["verified"], true, "{answered}");
+    assert_eq!(answered["path"], "/oss-callback", "{answered}");
+    assert_eq!(fetches.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn an_allow_list_entry_without_a_scheme_is_refused_at_start() {
+    let out = command()
+        .args([
+            "callback-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--trust-key-url-prefix",
+            "127.0.0.1:9000",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("allow-list entry \"127.0.0.1:9000\" is invalid"),
+        "{stderr}"
+    );
+}
