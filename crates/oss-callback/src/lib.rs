@@ -15,7 +15,8 @@
 //!   signs the callback request.
 //! - **Your callback server**: [`verify_callback`] checks the RSA/MD5 signature (OSS's key is
 //!   512-bit RSA), and [`CallbackVerifier`] adds the key-URL allow-list, a key cache, a
-//!   pluggable [`KeyFetcher`] and a [`PublicPath`] for reverse proxies.
+//!   pluggable [`KeyFetcher`] and a [`PublicPath`] for reverse proxies. Key URLs are refused
+//!   before any fetch unless canonical and covered by an allow-list entry ([`KeyUrlPrefix`]).
 //!
 //! # Example
 //!
@@ -55,8 +56,10 @@
 //!
 //! # Features
 //!
-//! - `server` (off by default): a hyper-based [`KeyFetcher`] (`HyperKeyFetcher`) and a `tower`
-//!   layer (`CallbackVerifyLayer`) that verifies callbacks and answers forged ones with 403.
+//! - `server` (off by default): a hyper + rustls [`KeyFetcher`] (`HyperKeyFetcher`, which
+//!   always reaches OSS's key host over HTTPS) and a `tower` layer (`CallbackVerifyLayer`) that
+//!   verifies callbacks, answers forged ones with 403 and hands the handler a
+//!   [`VerifiedCallback`].
 //!   Without it the crate depends on no async runtime, HTTP client or TLS stack.
 //!
 //! # Choices where OSS is silent
