@@ -286,27 +286,13 @@ pub struct FormArgs {
     pub html: Option<PathBuf>,
 }
 
-/// `oss-rs emulator`.
+/// `oss-rs emulator`: the flags are oss-emulator's own [`oss_emulator::cli::ServeArgs`], shared
+/// with the `oss-emulator` binary; region and credentials come from the global options.
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
-    /// Address to listen on (port 0 picks a free port)
-    #[arg(long, default_value = "127.0.0.1:9000")]
-    pub listen: SocketAddr,
-    /// Keep objects on disk in this directory [default: in memory]
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Require this STS token on every request (the global --session-token is used too)
-    #[arg(long)]
-    pub sts_token: Option<String>,
-    /// Seconds a callback server has to answer
-    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
-    pub callback_timeout: f64,
-    /// Refuse loopback/private callback hosts like real OSS
-    #[arg(long)]
-    pub strict_callback_urls: bool,
-    /// PEM file of the RSA key callbacks are signed with [default: generated at start]
-    #[arg(long, value_name = "PEM")]
-    pub rsa_key: Option<PathBuf>,
+    /// The emulator's flags (the global --session-token is also used as --sts-token)
+    #[command(flatten)]
+    pub serve: oss_emulator::cli::ServeArgs,
 }
 
 /// `oss-rs callback-server`.
