@@ -19,8 +19,10 @@ Examples:
   oss-rs --endpoint http://127.0.0.1:9000 --region cn-hangzhou --path-style \\
       cp ./video.mp4 oss://examplebucket/videos/video.mp4 --callback-url http://127.0.0.1:8080/cb
 
-  # Real OSS (credentials from OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET / OSS_SESSION_TOKEN):
+  # Real OSS (credentials from OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET / OSS_SESSION_TOKEN,
+  # or a profile of ~/.alibabacloud/credentials or ~/.aliyun/config.json):
   oss-rs --region cn-hangzhou cp ./photo.jpg oss://examplebucket/photos/photo.jpg
+  oss-rs --profile uploader --region cn-hangzhou cp ./photo.jpg oss://examplebucket/photo.jpg
   oss-rs --region cn-hangzhou presign get oss://examplebucket/photos/photo.jpg --expires 600
 
 Exit codes: 0 success, 1 failure, 2 invalid command line, 3 upload callback failed (object stored).";
@@ -76,6 +78,17 @@ Examples:
   # Also write a ready HTML upload page with a callback.
   oss-rs --region cn-hangzhou form oss://examplebucket/uploads/ --html upload.html \\
       --callback-url https://app.example.com/oss-callback --callback-body-type form";
+
+const CREDENTIALS_EXAMPLES: &str = "\
+Without --access-key-id/--access-key-secret, credentials come from the default chain of the
+Alibaba Cloud SDKs: OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET/OSS_SESSION_TOKEN, then
+ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET/ALIBABA_CLOUD_SECURITY_TOKEN, then
+the aliyun CLI profile (~/.aliyun/config.json), then the INI file ~/.alibabacloud/credentials.
+
+Examples:
+  oss-rs credentials
+  oss-rs --profile uploader credentials
+  oss-rs --credentials-file ./creds.ini --profile ci credentials";
 
 const EMULATOR_EXAMPLES: &str = "\
 Examples:
@@ -145,6 +158,14 @@ pub struct GlobalArgs {
     /// STS security token
     #[arg(long, global = true, env = "OSS_SESSION_TOKEN", hide_env_values = true)]
     pub session_token: Option<String>,
+    /// Profile of the aliyun CLI config and the INI credentials file, used when no access key
+    /// is given [default: ALIBABA_CLOUD_PROFILE, else the CLI's current profile / `default`]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// INI credentials file [default: ALIBABA_CLOUD_CREDENTIALS_FILE, else
+    /// ~/.alibabacloud/credentials, then ~/.alibabacloud/credentials.ini]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub credentials_file: Option<PathBuf>,
     /// Log to stderr: -v info, -vv debug, -vvv trace (RUST_LOG overrides)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
@@ -160,6 +181,8 @@ impl fmt::Debug for GlobalArgs {
             .field("access_key_id", &self.access_key_id)
             .field("access_key_secret", &masked(&self.access_key_secret))
             .field("session_token", &masked(&self.session_token))
+            .field("profile", &self.profile)
+            .field("credentials_file", &self.credentials_file)
             .field("verbose", &self.verbose)
             .finish()
     }
@@ -177,6 +200,10 @@ pub enum Command {
     /// Print the fields of a signed browser upload form (PostObject), optionally as an HTML page
     #[command(after_help = FORM_EXAMPLES)]
     Form(FormArgs),
+    /// Show which source supplies the credentials (masked access key id, expiry; never the
+    /// secret)
+    #[command(after_help = CREDENTIALS_EXAMPLES)]
+    Credentials(CredentialsArgs),
     /// Run the local OSS emulator (verifies signatures, delivers signed callbacks)
     #[command(after_help = EMULATOR_EXAMPLES)]
     Emulator(EmulatorArgs),
@@ -209,6 +236,10 @@ pub struct CpArgs {
     #[arg(long)]
     pub content_type: Option<String>,
 }
+
+/// `oss-rs credentials`: no options of its own; `--profile` and `--credentials-file` apply.
+#[derive(Debug, Args)]
+pub struct CredentialsArgs {}
 
 /// `oss-rs presign`.
 #[derive(Debug, Args)]

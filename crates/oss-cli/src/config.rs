@@ -1,50 +1,92 @@
 //! From the global options to a region, credentials, an upload client and a presigner.
 
-use oss_sign::Credentials;
+use std::sync::Arc;
+
+use oss_credentials::{Context, DefaultChain};
+use oss_sign::{Credentials, ProvideCredentials, StaticCredentialsProvider};
 
 use crate::args::GlobalArgs;
 use crate::Error;
 
+/// Credentials for a command, where they came from, and the region their profile names.
+pub(crate) struct Resolved {
+    pub(crate) provider: Arc<dyn ProvideCredentials>,
+    pub(crate) credentials: Credentials,
+    pub(crate) source: String,
+    pub(crate) profile_region: Option<String>,
+}
+
 impl GlobalArgs {
     /// The region: `--region` / `OSS_REGION`, else taken from an `oss-<region>.aliyuncs.com`
-    /// (or `-internal`) endpoint.
-    pub(crate) fn resolved_region(&self) -> Result<String, Error> {
+    /// (or `-internal`) endpoint, else the credentials profile's `region_id`.
+    pub(crate) fn resolved_region(&self, profile_region: Option<&str>) -> Result<String, Error> {
         if let Some(r) = self.region.as_deref().filter(|r| !r.is_empty()) {
             return Ok(r.to_owned());
         }
         self.endpoint
             .as_deref()
             .and_then(region_from_endpoint)
+            .or_else(|| profile_region.map(str::to_owned))
             .ok_or_else(|| {
-                Error::Config("a region is required: pass --region or set OSS_REGION".into())
+                Error::Config(
+                    "a region is required: pass --region, set OSS_REGION, or set region_id in \
+                     the aliyun CLI profile"
+                        .into(),
+                )
             })
     }
 
-    /// Credentials from the flags or `OSS_ACCESS_KEY_ID` / `OSS_ACCESS_KEY_SECRET` /
-    /// `OSS_SESSION_TOKEN`.
-    pub(crate) fn credentials(&self) -> Result<Credentials, Error> {
-        let (Some(id), Some(secret)) = (
-            self.access_key_id.as_deref().filter(|v| !v.is_empty()),
-            self.access_key_secret.as_deref().filter(|v| !v.is_empty()),
-        ) else {
-            return Err(Error::Config(
-                "credentials are required: set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET \
-                 (or pass --access-key-id and --access-key-secret)"
-                    .into(),
-            ));
-        };
-        let mut creds = Credentials::new(id, secret);
-        if let Some(token) = self.session_token.as_deref().filter(|v| !v.is_empty()) {
-            creds = creds.with_security_token(token);
+    /// Credentials: `--access-key-id` and `--access-key-secret` (or their `OSS_*`
+    /// variables) when both are given; otherwise the default chain, with `--profile` and
+    /// `--credentials-file`, behind a refresh-ahead cache.
+    pub(crate) async fn credentials(&self) -> Result<Resolved, Error> {
+        let id = self.access_key_id.as_deref().filter(|v| !v.is_empty());
+        let secret = self.access_key_secret.as_deref().filter(|v| !v.is_empty());
+        if let (Some(id), Some(secret)) = (id, secret) {
+            let mut creds = Credentials::new(id, secret);
+            if let Some(token) = self.session_token.as_deref().filter(|v| !v.is_empty()) {
+                creds = creds.with_security_token(token);
+            }
+            // clap fills the flags from OSS_*: say which one the user actually used.
+            let from_env = std::env::var("OSS_ACCESS_KEY_ID").ok().as_deref() == Some(id);
+            let source = if from_env {
+                "environment (OSS_ACCESS_KEY_ID)"
+            } else {
+                "command line (--access-key-id)"
+            };
+            return Ok(Resolved {
+                provider: Arc::new(StaticCredentialsProvider::new(creds.clone())),
+                credentials: creds,
+                source: source.to_owned(),
+                profile_region: None,
+            });
         }
-        Ok(creds)
+        let mut chain = DefaultChain::builder().with_context(Context::new());
+        if let Some(p) = self.profile.as_deref().filter(|p| !p.is_empty()) {
+            chain = chain.with_profile(p);
+        }
+        if let Some(path) = &self.credentials_file {
+            chain = chain.with_credentials_file(path.clone());
+        }
+        let config = chain
+            .build()
+            .resolve_config()
+            .await
+            .map_err(Error::Credentials)?;
+        Ok(Resolved {
+            provider: config.provider,
+            credentials: config.credentials,
+            source: config.source.to_string(),
+            profile_region: config.region,
+        })
     }
 
     /// An upload client for `bucket`.
-    pub(crate) fn upload_client(&self, bucket: &str) -> Result<oss_upload::Client, Error> {
+    pub(crate) async fn upload_client(&self, bucket: &str) -> Result<oss_upload::Client, Error> {
+        let resolved = self.credentials().await?;
         let mut builder = oss_upload::Client::builder(bucket)
-            .with_region(self.resolved_region()?)
-            .with_credentials(self.credentials()?)
+            .with_region(self.resolved_region(resolved.profile_region.as_deref())?)
+            .with_credentials_provider(resolved.provider)
             .with_path_style(self.path_style);
         if let Some(endpoint) = &self.endpoint {
             builder = builder.with_endpoint(endpoint.clone());
@@ -53,9 +95,12 @@ impl GlobalArgs {
     }
 
     /// A presigner.
-    pub(crate) fn presigner(&self) -> Result<oss_presign::Presigner, Error> {
-        let mut builder = oss_presign::Presigner::builder(self.resolved_region()?)
-            .with_credentials(self.credentials()?);
+    pub(crate) async fn presigner(&self) -> Result<oss_presign::Presigner, Error> {
+        let resolved = self.credentials().await?;
+        let mut builder = oss_presign::Presigner::builder(
+            self.resolved_region(resolved.profile_region.as_deref())?,
+        )
+        .with_shared_credentials_provider(resolved.provider);
         if let Some(endpoint) = &self.endpoint {
             let endpoint = if endpoint.contains("://") {
                 endpoint.clone()

@@ -34,7 +34,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: CpArgs) -> Result<(), Error> 
         });
     }
     let callback = args.callback.to_callback()?;
-    let client = global.upload_client(destination.bucket())?;
+    let client = global.upload_client(destination.bucket()).await?;
     let mut options = ObjectOptions::new();
     if let Some(ct) = &args.content_type {
         options = options.with_content_type(ct.clone());

@@ -25,6 +25,9 @@ pub enum Error {
     /// Something the command needs is not configured (region, credentials).
     #[error("{0}")]
     Config(String),
+    /// No credentials: the error lists every source of the default chain that was tried.
+    #[error("credentials are required")]
+    Credentials(#[source] oss_credentials::Error),
     /// The callback flags do not make a valid callback.
     #[error("invalid callback")]
     Callback(#[source] oss_callback::Error),

@@ -9,8 +9,8 @@ use crate::args::{FormArgs, GlobalArgs};
 use crate::Error;
 
 /// Signs the form, prints it as JSON and optionally writes an HTML page.
-pub(crate) fn run(global: &GlobalArgs, args: FormArgs) -> Result<(), Error> {
-    let client = global.upload_client(args.prefix.bucket())?;
+pub(crate) async fn run(global: &GlobalArgs, args: FormArgs) -> Result<(), Error> {
+    let client = global.upload_client(args.prefix.bucket()).await?;
     let prefix = args.prefix.key().to_owned();
     let expires_at = SystemTime::now() + Duration::from_secs(args.expires);
     let mut policy = PostPolicy::new(expires_at).with_starts_with("key", prefix.clone());
@@ -24,7 +24,7 @@ pub(crate) fn run(global: &GlobalArgs, args: FormArgs) -> Result<(), Error> {
             request = request.with_callback_vars(vars);
         }
     }
-    let form = request.sign()?;
+    let form = request.sign().await?;
     let json = to_json(&form, expires_at);
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{json}")

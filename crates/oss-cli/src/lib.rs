@@ -34,6 +34,7 @@ mod callback_args;
 mod callback_server;
 mod config;
 mod cp;
+mod credentials;
 mod emulator;
 mod error;
 mod form;

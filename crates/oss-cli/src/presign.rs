@@ -9,8 +9,8 @@ use crate::args::{CarrierArg, GlobalArgs, PresignOperation};
 use crate::Error;
 
 /// Presigns and prints: the URL on the first line, then the headers and a curl command.
-pub(crate) fn run(global: &GlobalArgs, operation: PresignOperation) -> Result<(), Error> {
-    let presigner = global.presigner()?;
+pub(crate) async fn run(global: &GlobalArgs, operation: PresignOperation) -> Result<(), Error> {
+    let presigner = global.presigner().await?;
     let (request, upload) = match operation {
         PresignOperation::Put(args) => {
             let mut request = PresignRequest::put_object(args.object.bucket(), args.object.key())
@@ -30,7 +30,7 @@ pub(crate) fn run(global: &GlobalArgs, operation: PresignOperation) -> Result<()
             false,
         ),
     };
-    let presigned = presigner.presign(&request)?;
+    let presigned = presigner.presign(&request).await?;
     let text = render(&presigned, upload);
     let mut stdout = std::io::stdout().lock();
     stdout

@@ -50,8 +50,9 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     let global = &cli.global;
     match cli.command {
         Command::Cp(args) => crate::cp::run(global, args).await,
-        Command::Presign(args) => crate::presign::run(global, args.operation),
-        Command::Form(args) => crate::form::run(global, args),
+        Command::Presign(args) => crate::presign::run(global, args.operation).await,
+        Command::Form(args) => crate::form::run(global, args).await,
+        Command::Credentials(_) => crate::credentials::run(global).await,
         Command::Emulator(args) => crate::emulator::run(global, args).await,
         Command::CallbackServer(args) => crate::callback_server::run(args).await,
     }

@@ -65,19 +65,18 @@ impl Drop for Running {
     }
 }
 
-/// `oss-rs` with no OSS_* variables inherited from the developer's shell.
+/// `oss-rs` with no OSS_* or ALIBABA_* variables inherited from the developer's shell, and a
+/// HOME without credential files (the default chain must not find the developer's profiles).
 fn base_command() -> Command {
     let mut cmd = Command::new(BIN);
-    for var in [
-        "OSS_ACCESS_KEY_ID",
-        "OSS_ACCESS_KEY_SECRET",
-        "OSS_SESSION_TOKEN",
-        "OSS_ENDPOINT",
-        "OSS_REGION",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
+    for (var, _) in std::env::vars_os() {
+        let name = var.to_string_lossy();
+        if name.starts_with("OSS_") || name.starts_with("ALIBABA") || name == "RUST_LOG" {
+            cmd.env_remove(&var);
+        }
     }
+    cmd.env("HOME", "/nonexistent/oss-rs-test-home")
+        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true");
     cmd
 }
 

@@ -5,8 +5,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use oss_credentials::{Context, EnvProvider, LoadCredentials as _};
 use oss_presign::Presigner;
-use oss_sign::{EnvCredentialsProvider, ProvideCredentials};
 use oss_upload::Client;
 
 use crate::{callback, chain, BoxError, Path, Target};
@@ -38,7 +38,7 @@ pub(crate) async fn run() -> Result<bool, BoxError> {
     );
     let endpoint = std::env::var("OSS_TEST_ENDPOINT")
         .unwrap_or_else(|_| format!("https://oss-{region}.aliyuncs.com"));
-    let credentials = EnvCredentialsProvider::new().provide_credentials()?;
+    let credentials = EnvProvider::new(Context::new()).load().await?.credentials;
     let target = Target {
         client: Client::builder(&bucket)
             .with_endpoint(&endpoint)

@@ -160,11 +160,14 @@ impl Target {
                     .await?
             }
             Path::Presigned => {
-                let presigned = self.presigner.presign(
-                    &PresignRequest::put_object(&self.bucket, key)
-                        .with_content_type("application/json")
-                        .with_callback(callback, Some(vars), CallbackCarrier::Header),
-                )?;
+                let presigned = self
+                    .presigner
+                    .presign(
+                        &PresignRequest::put_object(&self.bucket, key)
+                            .with_content_type("application/json")
+                            .with_callback(callback, Some(vars), CallbackCarrier::Header),
+                    )
+                    .await?;
                 client
                     .put_presigned(presigned.uri, presigned.signed_headers, &b"{\"k\":1}"[..])
                     .await?

@@ -38,6 +38,10 @@ pub enum Error {
     /// The builder was given no credentials.
     #[error("no credentials: call with_credentials or with_credentials_provider")]
     MissingCredentials,
+    /// [`Presigner::from_env`](crate::Presigner::from_env) found no region: set `OSS_REGION`
+    /// or a `region_id` in the aliyun CLI profile.
+    #[error("no region: set OSS_REGION or the profile's region_id")]
+    MissingRegion,
     /// The credentials provider failed.
     #[error("could not load credentials")]
     Credentials(#[source] oss_sign::Error),

@@ -20,6 +20,8 @@
 //! use oss_presign::{CallbackCarrier, PresignRequest, Presigner};
 //! use oss_sign::Credentials;
 //!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let presigner = Presigner::builder("cn-hangzhou")
 //!     .with_endpoint("http://oss-cn-hangzhou.aliyuncs.com")
 //!     .with_credentials(Credentials::new("ak", "sk"))
@@ -35,7 +37,7 @@
 //!     .with_content_type("application/octet-stream")
 //!     .with_time(UNIX_EPOCH + Duration::from_secs(1_702_781_677))
 //!     .with_expires(Duration::from_secs(599));
-//! let presigned = presigner.presign(&request)?;
+//! let presigned = presigner.presign(&request).await?;
 //! let url = presigned.uri.to_string();
 //! assert!(url.starts_with("http://bucket.oss-cn-hangzhou.aliyuncs.com/1234%2B-/123/1.txt?"));
 //! assert!(url.ends_with(
@@ -56,10 +58,11 @@
 //!     &PresignRequest::put_object("bucket", "uploads/photo.jpg")
 //!         .with_callback(callback, Some(vars), CallbackCarrier::Query)
 //!         .with_expires(Duration::from_secs(3600)),
-//! )?;
+//! ).await?;
 //! assert!(presigned.uri.query().unwrap().contains("callback="));
 //! assert!(presigned.signed_headers.get("x-oss-callback").is_none());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok(())
+//! # }
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]

@@ -50,6 +50,41 @@ impl Presigner {
         }
     }
 
+    /// A presigner configured like the official SDKs (requires the `from-env` feature):
+    /// credentials from the default chain (`OSS_*` / `ALIBABA_CLOUD_*` variables, the aliyun
+    /// CLI profile, the INI credentials file), cached and refreshed ahead of expiry, so each
+    /// presigned URL carries the current STS token; region from `OSS_REGION` or the profile;
+    /// endpoint from `OSS_ENDPOINT`, else the region's.
+    ///
+    /// # Errors
+    /// [`Error::Credentials`] when no link of the chain yields credentials,
+    /// [`Error::MissingRegion`], [`Error::InvalidEndpoint`].
+    #[cfg(feature = "from-env")]
+    pub async fn from_env() -> Result<Presigner, Error> {
+        let config = oss_credentials::from_env()
+            .await
+            .map_err(|e| Error::Credentials(e.into()))?;
+        Self::from_resolved_config(&config)
+    }
+
+    /// A presigner from a resolved default chain (requires the `from-env` feature).
+    ///
+    /// # Errors
+    /// [`Error::MissingRegion`] when the configuration has no region,
+    /// [`Error::InvalidEndpoint`].
+    #[cfg(feature = "from-env")]
+    pub fn from_resolved_config(
+        config: &oss_credentials::ResolvedConfig,
+    ) -> Result<Presigner, Error> {
+        let region = config.region.clone().ok_or(Error::MissingRegion)?;
+        let mut builder = Presigner::builder(region)
+            .with_shared_credentials_provider(Arc::clone(&config.provider));
+        if let Some(endpoint) = &config.endpoint {
+            builder = builder.with_endpoint(endpoint.clone());
+        }
+        builder.build()
+    }
+
     /// Presigns `request`.
     ///
     /// # Errors
@@ -58,7 +93,7 @@ impl Presigner {
     /// [`Error::CallbackNotSupported`] for a callback on an operation other than PutObject or
     /// CompleteMultipartUpload, [`Error::Credentials`] when the provider fails, and
     /// [`Error::Sign`] for an expiry outside 1..=604800 s.
-    pub fn presign(&self, request: &PresignRequest) -> Result<PresignedRequest, Error> {
+    pub async fn presign(&self, request: &PresignRequest) -> Result<PresignedRequest, Error> {
         check_bucket(&request.bucket)?;
         if request.key.is_empty() {
             return Err(Error::EmptyKey);
@@ -97,7 +132,8 @@ impl Presigner {
 
         let credentials = self
             .credentials
-            .provide_credentials()
+            .provide()
+            .await
             .map_err(Error::Credentials)?;
         let params = SigningParams::builder(self.region.clone())
             .product(self.product)
@@ -165,6 +201,16 @@ impl PresignerBuilder {
         provider: impl ProvideCredentials + 'static,
     ) -> Self {
         self.credentials = Some(Arc::new(provider));
+        self
+    }
+
+    /// Same as [`with_credentials_provider`](Self::with_credentials_provider) for a shared
+    /// provider.
+    pub fn with_shared_credentials_provider(
+        mut self,
+        provider: Arc<dyn ProvideCredentials>,
+    ) -> Self {
+        self.credentials = Some(provider);
         self
     }
 

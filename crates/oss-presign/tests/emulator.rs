@@ -69,6 +69,7 @@ async fn header_carrier_delivers_callback_and_returns_its_answer() {
                 .with_content_type("text/plain")
                 .with_callback(json_callback(&h), Some(vars()), CallbackCarrier::Header),
         )
+        .await
         .unwrap();
     assert!(pre.signed_headers.contains_key("x-oss-callback"));
     assert!(pre.signed_headers.contains_key("x-oss-callback-var"));
@@ -94,6 +95,7 @@ async fn header_carrier_without_or_with_changed_callback_header_is_403() {
                 CallbackCarrier::Header,
             ),
         )
+        .await
         .unwrap();
 
     let (status, body) = send(&pre, &[], Some("x-oss-callback"), b"x").await;
@@ -133,6 +135,7 @@ async fn query_carrier_needs_no_extra_headers() {
                 .with_callback(json_callback(&h), Some(vars()), CallbackCarrier::Query)
                 .with_expires(Duration::from_secs(3600)),
         )
+        .await
         .unwrap();
     assert!(pre.signed_headers.is_empty(), "{:?}", pre.signed_headers);
     let (status, answer) = send(&pre, &[], None, &data).await;
@@ -153,16 +156,23 @@ async fn presigned_get_head_and_expiry() {
     let h = Harness::start().await;
     let key = "presign/get.txt";
     let p = presigner(&h);
-    let put = p.presign(&PresignRequest::put_object(BUCKET, key)).unwrap();
+    let put = p
+        .presign(&PresignRequest::put_object(BUCKET, key))
+        .await
+        .unwrap();
     assert_eq!(send(&put, &[], None, b"fetch me").await.0, 200);
 
-    let get = p.presign(&PresignRequest::get_object(BUCKET, key)).unwrap();
+    let get = p
+        .presign(&PresignRequest::get_object(BUCKET, key))
+        .await
+        .unwrap();
     assert_eq!(
         send(&get, &[], None, b"").await,
         (200, "fetch me".to_owned())
     );
     let head = p
         .presign(&PresignRequest::head_object(BUCKET, key))
+        .await
         .unwrap();
     assert_eq!(send(&head, &[], None, b"").await.0, 200);
 
@@ -173,6 +183,7 @@ async fn presigned_get_head_and_expiry() {
                 .with_time(SystemTime::now() - Duration::from_secs(1200))
                 .with_expires(Duration::from_secs(600)),
         )
+        .await
         .unwrap();
     let (status, body) = send(&stale, &[], None, b"").await;
     assert_eq!(status, 403, "{body}");
@@ -186,6 +197,7 @@ async fn presigned_multipart_with_callback_on_complete() {
     let p = presigner(&h);
     let (status, xml) = send(
         &p.presign(&PresignRequest::initiate_multipart_upload(BUCKET, key))
+            .await
             .unwrap(),
         &[],
         None,
@@ -206,6 +218,7 @@ async fn presigned_multipart_with_callback_on_complete() {
         let n = i as u16 + 1;
         let pre = p
             .presign(&PresignRequest::upload_part(BUCKET, key, &upload_id, n))
+            .await
             .unwrap();
         let client = HyperClient::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
         let resp = client
@@ -232,6 +245,7 @@ async fn presigned_multipart_with_callback_on_complete() {
                 CallbackCarrier::Header,
             ),
         )
+        .await
         .unwrap();
     let (status, answer) = send(&complete, &[], None, body.as_bytes()).await;
     assert_eq!(status, 200, "{answer}");
@@ -242,8 +256,8 @@ async fn presigned_multipart_with_callback_on_complete() {
     assert!(answer.contains("\"ok\":true"), "{answer}");
 }
 
-#[test]
-fn invalid_requests_are_typed_errors() {
+#[tokio::test]
+async fn invalid_requests_are_typed_errors() {
     let p = Presigner::builder("cn-hangzhou")
         .with_credentials(Credentials::new("ak", "sk"))
         .build()
@@ -256,7 +270,7 @@ fn invalid_requests_are_typed_errors() {
     let get_with_callback =
         PresignRequest::get_object("bucket", "k").with_callback(cb, None, CallbackCarrier::Query);
     assert!(matches!(
-        p.presign(&get_with_callback),
+        p.presign(&get_with_callback).await,
         Err(Error::CallbackNotSupported {
             operation: "GetObject"
         })
@@ -264,22 +278,24 @@ fn invalid_requests_are_typed_errors() {
     for secs in [0, 604_801] {
         let req = PresignRequest::put_object("bucket", "k").with_expires(Duration::from_secs(secs));
         assert!(
-            matches!(p.presign(&req), Err(Error::Sign(_))),
+            matches!(p.presign(&req).await, Err(Error::Sign(_))),
             "{secs} s must be refused"
         );
     }
     let week = PresignRequest::put_object("bucket", "k").with_expires(Duration::from_secs(604_800));
-    assert!(p.presign(&week).is_ok());
+    assert!(p.presign(&week).await.is_ok());
     assert!(matches!(
-        p.presign(&PresignRequest::put_object("Bad_Bucket", "k")),
+        p.presign(&PresignRequest::put_object("Bad_Bucket", "k"))
+            .await,
         Err(Error::InvalidBucket { .. })
     ));
     assert!(matches!(
-        p.presign(&PresignRequest::put_object("bucket", "")),
+        p.presign(&PresignRequest::put_object("bucket", "")).await,
         Err(Error::EmptyKey)
     ));
     assert!(matches!(
-        p.presign(&PresignRequest::put_object("bucket", "k").with_header("bad header", "v")),
+        p.presign(&PresignRequest::put_object("bucket", "k").with_header("bad header", "v"))
+            .await,
         Err(Error::InvalidHeader { .. })
     ));
     assert!(matches!(
@@ -289,6 +305,7 @@ fn invalid_requests_are_typed_errors() {
     // The default endpoint is the region's, virtual-hosted, https.
     let url = p
         .presign(&PresignRequest::get_object("bucket", "a b.txt"))
+        .await
         .unwrap()
         .uri
         .to_string();

@@ -1,6 +1,7 @@
 //! Access keys: [`Secret`] and [`Credentials`].
 
 use std::fmt;
+use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -35,9 +36,11 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// OSS credentials: access key id, access key secret and an optional STS security token.
+/// OSS credentials: access key id, access key secret, an optional STS security token and an
+/// optional expiry.
 ///
-/// `Debug` shows only the access key id; the secret and the token print as `***`.
+/// `Debug` shows only the access key id (and the expiry, when set); the secret and the token
+/// print as `***`.
 ///
 /// ```
 /// use oss_sign::Credentials;
@@ -52,6 +55,7 @@ pub struct Credentials {
     access_key_id: String,
     access_key_secret: Secret,
     security_token: Option<Secret>,
+    expiration: Option<SystemTime>,
     /// SHA-256 of the secret (domain-separated), computed once: the signing-key cache key.
     fingerprint: [u8; 32],
 }
@@ -67,6 +71,7 @@ impl Credentials {
             access_key_id: access_key_id.into(),
             access_key_secret,
             security_token: None,
+            expiration: None,
             fingerprint: hasher.finalize().into(),
         }
     }
@@ -76,6 +81,23 @@ impl Credentials {
         let token = Secret::new(token);
         self.security_token = if token.is_empty() { None } else { Some(token) };
         self
+    }
+
+    /// When these credentials stop working (STS tokens). Default: never.
+    pub fn with_expiration(mut self, expiration: SystemTime) -> Self {
+        self.expiration = Some(expiration);
+        self
+    }
+
+    /// When these credentials stop working, if they expire.
+    pub fn expiration(&self) -> Option<SystemTime> {
+        self.expiration
+    }
+
+    /// Whether the credentials have expired at `now` (an expiry equal to `now` counts as
+    /// expired, as in the OSS Go SDK V2).
+    pub fn is_expired_at(&self, now: SystemTime) -> bool {
+        self.expiration.is_some_and(|e| e <= now)
     }
 
     /// The access key id (not secret; it appears in every signed request).
@@ -103,6 +125,7 @@ impl PartialEq for Credentials {
         self.access_key_id == other.access_key_id
             && self.access_key_secret == other.access_key_secret
             && self.security_token == other.security_token
+            && self.expiration == other.expiration
     }
 }
 
@@ -110,11 +133,14 @@ impl Eq for Credentials {}
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
+        let mut d = f.debug_struct("Credentials");
+        d.field("access_key_id", &self.access_key_id)
             .field("access_key_secret", &self.access_key_secret)
-            .field("security_token", &self.security_token)
-            .finish()
+            .field("security_token", &self.security_token);
+        if let Some(e) = self.expiration {
+            d.field("expiration", &crate::format_datetime(e));
+        }
+        d.finish()
     }
 }
 
@@ -126,6 +152,21 @@ mod tests {
     fn empty_token_is_none() {
         let c = Credentials::new("ak", "sk").with_security_token("");
         assert!(c.security_token().is_none());
+    }
+
+    #[test]
+    fn expiry_is_inclusive_and_shown_in_debug() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_702_743_657);
+        let c = Credentials::new("ak", "sk")
+            .with_security_token("tok")
+            .with_expiration(t);
+        assert!(!c.is_expired_at(t - std::time::Duration::from_secs(1)));
+        assert!(c.is_expired_at(t));
+        assert!(!Credentials::new("ak", "sk").is_expired_at(t));
+        assert_eq!(
+            format!("{c:?}"),
+            r#"Credentials { access_key_id: "ak", access_key_secret: ***, security_token: Some(***), expiration: "20231216T162057Z" }"#
+        );
     }
 
     #[test]

@@ -91,10 +91,13 @@ pub enum Error {
         reason: &'static str,
     },
 
-    /// A credentials provider found no usable credentials.
-    #[error("credentials not found: {variable} is unset or empty")]
-    MissingCredentials {
-        /// The environment variable (or other source) that was missing.
-        variable: &'static str,
+    /// A credentials provider could not supply credentials. The source is the provider's own
+    /// error (for the providers in `oss-credentials`, an `oss_credentials::Error`, which names
+    /// the variable, file or link that failed); it never contains a secret.
+    #[error("the credentials provider failed")]
+    CredentialsProvider {
+        /// The provider's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
 }

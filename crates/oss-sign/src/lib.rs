@@ -3,8 +3,8 @@
 //! `oss-sign` signs [`http`] requests for OSS: header signing ([`Signer::sign_headers`]),
 //! presigned URLs ([`Signer::presign`]) and V4 PostObject policies
 //! ([`Signer::sign_post_policy`]). It never reads the clock, the network or files: the signing
-//! time is part of [`SigningParams`], and the only outside read is the optional
-//! [`EnvCredentialsProvider`].
+//! time is part of [`SigningParams`]. Credentials come from a [`ProvideCredentials`]; the
+//! providers that read the environment, files or the network live in `oss-credentials`.
 //!
 //! Every stage of the signature is a public type whose `Display` is the exact hashed text —
 //! [`CanonicalRequest`], [`Scope`], [`StringToSign`], [`SigningKey`] — so a server (the
@@ -114,7 +114,7 @@ pub use names::{
 pub use params::{SigningParams, SigningParamsBuilder};
 pub use policy::{post_policy_credential, PostPolicySignature};
 pub use presign::Presigned;
-pub use provider::{EnvCredentialsProvider, ProvideCredentials, StaticCredentialsProvider};
+pub use provider::{ProvideCredentials, ProvideFuture, StaticCredentialsProvider};
 pub use scope::{Product, Scope};
 pub use sign::{Signer, SigningStages};
 pub use string_to_sign::StringToSign;

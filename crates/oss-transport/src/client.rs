@@ -420,7 +420,7 @@ impl Inner {
 
         let signing_time = self.signing_time();
         if req.auth == Auth::Sign {
-            self.sign(&mut parts, req, signing_time)?;
+            self.sign(&mut parts, req, signing_time).await?;
         }
         for name in ["authorization", "x-oss-security-token"] {
             if let Some(v) = parts.headers.get_mut(name) {
@@ -450,7 +450,7 @@ impl Inner {
         })
     }
 
-    fn sign(
+    async fn sign(
         &self,
         parts: &mut http::request::Parts,
         req: &Request,
@@ -465,7 +465,8 @@ impl Inner {
             .as_deref()
             .ok_or_else(|| Error::config("a signed request needs a region"))?;
         let credentials = provider
-            .provide_credentials()
+            .provide()
+            .await
             .map_err(|e| Error::Credentials(Box::new(e)))?;
         let mut params = SigningParams::builder(region)
             .product(self.product)

@@ -140,6 +140,20 @@ impl ClientBuilder {
         self
     }
 
+    /// Region, endpoint (when set) and the cached credentials provider from a resolved
+    /// default chain (see [`Client::from_env`]). A region or endpoint set before is replaced
+    /// only by a value the configuration has.
+    pub fn with_resolved_config(mut self, config: &oss_credentials::ResolvedConfig) -> Self {
+        if let Some(region) = &config.region {
+            self.region = Some(region.clone());
+        }
+        if let Some(endpoint) = &config.endpoint {
+            self.endpoint = Some(endpoint.clone());
+        }
+        self.credentials = Some(Arc::clone(&config.provider));
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -281,6 +295,25 @@ impl Client {
         ClientBuilder::new(bucket)
     }
 
+    /// A client of `bucket` configured like the official SDKs: credentials from the default
+    /// chain ([`oss_credentials::DefaultChain`]: `OSS_*` / `ALIBABA_CLOUD_*` variables, the
+    /// aliyun CLI profile, the INI credentials file), cached and refreshed ahead of expiry;
+    /// region from `OSS_REGION` or the CLI profile's `region_id`; endpoint from
+    /// `OSS_ENDPOINT`, else the region's. Browser forms and PostObject from this client sign
+    /// with the same, current credentials.
+    ///
+    /// # Errors
+    /// [`Error::Credentials`] when no link of the chain yields credentials, [`Error::Config`]
+    /// when neither a region nor an endpoint is found.
+    pub async fn from_env(bucket: impl Into<String>) -> Result<Client, Error> {
+        let config = oss_credentials::from_env()
+            .await
+            .map_err(|e| Error::Credentials(Box::new(e)))?;
+        Client::builder(bucket)
+            .with_resolved_config(&config)
+            .build()
+    }
+
     /// The bucket.
     pub fn bucket(&self) -> &str {
         &self.inner.bucket
@@ -401,7 +434,7 @@ impl Client {
         }
     }
 
-    pub(crate) fn credentials(&self) -> Result<Credentials, Error> {
+    pub(crate) async fn credentials(&self) -> Result<Credentials, Error> {
         let provider = self
             .inner
             .credentials
@@ -409,7 +442,7 @@ impl Client {
             .ok_or_else(|| Error::Config {
                 reason: "no credentials configured".into(),
             })?;
-        provider.provide_credentials().map_err(Error::Sign)
+        provider.provide().await.map_err(Error::Sign)
     }
 
     pub(crate) fn region(&self) -> Result<&str, Error> {

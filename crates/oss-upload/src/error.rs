@@ -62,6 +62,11 @@ pub enum Error {
     #[error("invalid upload callback")]
     Callback(#[source] oss_callback::Error),
 
+    /// [`Client::from_env`](crate::Client::from_env) found no credentials (the error lists
+    /// every link of the default chain it tried).
+    #[error("no credentials")]
+    Credentials(#[source] Box<oss_credentials::Error>),
+
     /// Signing (a POST policy or a browser form) failed.
     #[error("signing failed")]
     Sign(#[source] oss_sign::Error),

@@ -59,7 +59,7 @@ impl fmt::Debug for BrowserForm {
 
 /// Builder for a browser form (see [`Client::browser_form`]).
 #[derive(Debug)]
-#[must_use = "call .sign()"]
+#[must_use = "call .sign().await"]
 pub struct BrowserFormRequest {
     client: Client,
     key: String,
@@ -100,7 +100,7 @@ impl BrowserFormRequest {
     /// # Errors
     /// [`Error::Config`] without region or credentials, [`Error::Sign`],
     /// [`Error::InvalidArgument`] for a bad policy.
-    pub fn sign(self) -> Result<BrowserForm, Error> {
+    pub async fn sign(self) -> Result<BrowserForm, Error> {
         sign_form(
             &self.client,
             &self.key,
@@ -111,12 +111,13 @@ impl BrowserFormRequest {
             self.time.unwrap_or_else(SystemTime::now),
             false,
         )
+        .await
     }
 }
 
 /// The fields of a signed form.
 #[allow(clippy::too_many_arguments)]
-fn sign_form(
+async fn sign_form(
     client: &Client,
     key: &str,
     mut policy: PostPolicy,
@@ -126,7 +127,7 @@ fn sign_form(
     time: SystemTime,
     explicit_content_type: bool,
 ) -> Result<BrowserForm, Error> {
-    let creds = client.credentials()?;
+    let creds = client.credentials().await?;
     let region = client.region()?;
     let product = client.inner.product;
     let credential = oss_sign::post_policy_credential(creds.access_key_id(), region, product, time);
@@ -285,7 +286,8 @@ impl PostObject {
             self.vars.as_ref(),
             now,
             true,
-        )?;
+        )
+        .await?;
         // Random, so no file content can contain it and end a part early.
         let boundary = format!(
             "oss-rs-{:016x}{:016x}",
@@ -427,8 +429,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn sts_forms_carry_the_token_in_fields_and_policy() {
+    #[tokio::test]
+    async fn sts_forms_carry_the_token_in_fields_and_policy() {
         let client = Client::builder("bucket")
             .with_region("cn-hangzhou")
             .with_credentials(oss_sign::Credentials::new("ak", "sk").with_security_token("tok"))
@@ -442,6 +444,7 @@ mod tests {
             )
             .with_time(t)
             .sign()
+            .await
             .unwrap();
         assert_eq!(form.url, "https://bucket.oss-cn-hangzhou.aliyuncs.com/");
         let get = |n: &str| {

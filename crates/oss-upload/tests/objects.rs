@@ -288,6 +288,7 @@ async fn browser_form_fields_post_straight_to_oss() {
         .with_callback(h.callback(CallbackBodyType::Json))
         .with_callback_vars(vars())
         .sign()
+        .await
         .unwrap();
     assert!(form.url.ends_with("/test-bucket/"), "{}", form.url);
     let names: Vec<&str> = form.fields.iter().map(|(n, _)| n.as_str()).collect();
