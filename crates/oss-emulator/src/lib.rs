@@ -13,7 +13,17 @@
 //! - **Callbacks** on PutObject, PostObject and CompleteMultipartUpload from any one carrier
 //!   (headers, query or form), signed with the emulator's RSA key whose PEM is served at
 //!   `GET /__emulator/pubkey.pem`; 200 with the callback's JSON, or 203 `CallbackFailed`.
-//! - **Storage** in memory (default) or on disk under a data dir (temp file + rename).
+//! - **Authentication first**: every OSS operation is verified before it runs, so an unsigned or
+//!   badly signed request gets 403 whatever it asks for, and only a signed one can learn that
+//!   an operation is not implemented (501). Exempt, as on OSS: CORS preflight `OPTIONS`,
+//!   PostObject (signature in the form, checked before anything is stored) and `/__emulator/`.
+//! - **Storage** in memory (default) or on disk under a data dir; either way an overwrite is
+//!   atomic per key: a reader (even one mid-stream) gets the old or the new object whole, also
+//!   after a crash (versioned data files, the sidecar renamed last).
+//! - **Connections**: a header-read timeout, a keep-alive idle timeout and a connection cap
+//!   ([`EmulatorBuilder::header_read_timeout`], [`idle_timeout`](EmulatorBuilder::idle_timeout),
+//!   [`max_connections`](EmulatorBuilder::max_connections)); the command-line flags for them
+//!   are [`cli::ServeArgs`], shared by `oss-emulator` and `oss-rs emulator`.
 //! - **Admin endpoints** under `/__emulator/` need no signature: `callbacks` (JSON list of
 //!   delivered callbacks), `pubkey.pem`, `requests` (the request log), `stats` (both logs'
 //!   capacity and evicted count). Both logs are ring buffers of

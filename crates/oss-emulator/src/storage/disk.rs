@@ -269,7 +269,11 @@ impl DiskStore {
             }
             if let Some(old) = old.filter(|o| *o != data_name) {
                 // Readers that opened it keep their handle; later readers see the new sidecar.
-                remove_quietly(&dir.join(old)).await?;
+                // The commit has happened: a file that cannot be removed now (Windows, while a
+                // reader has it open) is only garbage, collected at the next start.
+                if let Err(e) = remove_quietly(&dir.join(old)).await {
+                    tracing::warn!(error = %e, "could not remove a replaced version's data");
+                }
             }
         }
         sync_dir(dir).await;
