@@ -59,7 +59,6 @@ mod builder;
 mod callback;
 pub mod cli;
 mod conn;
-pub mod crc64;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -79,7 +78,7 @@ pub use builder::{
 };
 pub use callback::{CallbackOutcome, DeliveredCallback, MAX_CALLBACK_RESPONSE};
 pub use error::{ApiError, Error, MAX_ECHO_BYTES};
-pub use ops::multipart::MIN_PART_SIZE;
+pub use oss_types::limits::MIN_PART_SIZE;
 pub use request::{Operation, RequestLog, RequestRecord};
 pub use ring::{LogStats, DEFAULT_LOG_CAPACITY};
 pub use server::Emulator;

@@ -88,9 +88,9 @@ pub(crate) fn resolve_target(
     })
 }
 
-/// `InvalidBucketName` unless [`oss_sign::is_valid_bucket_name`].
+/// `InvalidBucketName` unless the name is an [`oss_types::BucketName`].
 pub(crate) fn check_bucket(bucket: &str) -> Result<(), ApiError> {
-    if oss_sign::is_valid_bucket_name(bucket) {
+    if oss_types::BucketName::check(bucket).is_ok() {
         Ok(())
     } else {
         Err(ApiError::new(

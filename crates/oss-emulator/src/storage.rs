@@ -18,7 +18,7 @@ use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use crate::crc64::Crc64;
+use oss_types::Crc64;
 
 /// What is known about a stored object (the sidecar JSON on disk).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

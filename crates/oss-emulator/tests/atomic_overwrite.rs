@@ -51,7 +51,7 @@ fn bodies() -> Vec<Body> {
                     .map(|b| format!("{b:02X}"))
                     .collect::<String>()
             );
-            let crc64 = oss_emulator::crc64::checksum(&bytes).to_string();
+            let crc64 = oss_types::Crc64::checksum(&bytes).to_string();
             Body { bytes, etag, crc64 }
         })
         .collect()

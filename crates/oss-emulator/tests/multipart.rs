@@ -11,7 +11,8 @@ use bytes::Bytes;
 use client::{start, xml_field, Req, TestClient};
 use http::{Method, StatusCode};
 use md5::{Digest, Md5};
-use oss_emulator::{crc64, Operation, MIN_PART_SIZE};
+use oss_emulator::{Operation, MIN_PART_SIZE};
+use oss_types::Crc64;
 
 const B: &str = "multipart-bucket";
 
@@ -39,7 +40,7 @@ async fn upload_part(c: &TestClient, key: &str, id: &str, n: u32, data: &[u8]) -
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(
         r.header("x-oss-hash-crc64ecma"),
-        Some(crc64::checksum(data).to_string().as_str())
+        Some(Crc64::checksum(data).to_string().as_str())
     );
     r.header("etag").expect("etag").to_owned()
 }
@@ -95,11 +96,11 @@ async fn full_upload_with_etag_and_crc() {
         r.xml("ETag").as_deref(),
         Some("&quot;".to_owned() + &want + "-3&quot;").as_deref()
     );
-    let crc = crc64::checksum(&all).to_string();
+    let crc = Crc64::checksum(&all).to_string();
     assert_eq!(r.header("x-oss-hash-crc64ecma"), Some(crc.as_str()));
-    let combined = crc64::combine(
-        crc64::combine(crc64::checksum(&p1), crc64::checksum(&p2), p2.len() as u64),
-        crc64::checksum(&p3),
+    let combined = Crc64::combine(
+        Crc64::combine(Crc64::checksum(&p1), Crc64::checksum(&p2), p2.len() as u64),
+        Crc64::checksum(&p3),
         3 + 1,
     );
     assert_eq!(combined.to_string(), crc);

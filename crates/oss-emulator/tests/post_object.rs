@@ -111,7 +111,7 @@ async fn post_object_stores_with_default_204_and_filename() {
     assert_eq!(
         r.header("x-oss-hash-crc64ecma"),
         Some(
-            oss_emulator::crc64::checksum(b"posted bytes")
+            oss_types::Crc64::checksum(b"posted bytes")
                 .to_string()
                 .as_str()
         )

@@ -4,21 +4,15 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The endpoint is not an `http://` or `https://` URL with a host.
-    #[error("invalid endpoint `{endpoint}`: {reason}")]
-    InvalidEndpoint {
-        /// The endpoint as given.
-        endpoint: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// A bucket name OSS would refuse (3–63 characters of `a-z`, `0-9`, `-`, not starting or
-    /// ending with `-`).
-    #[error("invalid bucket name `{bucket}`")]
-    InvalidBucket {
-        /// The bucket name as given.
-        bucket: String,
-    },
+    /// The endpoint is not `host[:port]`, optionally after `http://` or `https://`.
+    #[error("{0}")]
+    InvalidEndpoint(oss_types::Error),
+    /// The region is not an [`oss_types::Region`] (`oss-cn-hangzhou` gets a did-you-mean).
+    #[error("{0}")]
+    InvalidRegion(oss_types::Error),
+    /// A bucket name OSS would refuse (not an [`oss_types::BucketName`]).
+    #[error("{0}")]
+    InvalidBucket(oss_types::Error),
     /// An empty object key.
     #[error("the object key is empty")]
     EmptyKey,

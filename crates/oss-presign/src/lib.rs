@@ -67,14 +67,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
-mod endpoint;
 mod error;
 mod presigned;
 mod presigner;
 mod request;
 
-pub use endpoint::Addressing;
 pub use error::Error;
+pub use oss_types::Addressing;
 pub use presigned::PresignedRequest;
 pub use presigner::{Presigner, PresignerBuilder};
 pub use request::{CallbackCarrier, PresignRequest};

@@ -11,8 +11,8 @@ use oss_sign::{
     StaticCredentialsProvider,
 };
 
-use crate::endpoint::{check_bucket, Addressing, Endpoint};
 use crate::{CallbackCarrier, Error, PresignRequest, PresignedRequest};
+use oss_types::{Addressing, BucketName, Endpoint, Region};
 
 /// Presigns OSS requests with Signature V4. Cheap to clone; the derived signing key is cached
 /// across calls.
@@ -94,7 +94,7 @@ impl Presigner {
     /// CompleteMultipartUpload, [`Error::Credentials`] when the provider fails, and
     /// [`Error::Sign`] for an expiry outside 1..=604800 s.
     pub async fn presign(&self, request: &PresignRequest) -> Result<PresignedRequest, Error> {
-        check_bucket(&request.bucket)?;
+        let bucket = BucketName::new(request.bucket.as_str()).map_err(Error::InvalidBucket)?;
         if request.key.is_empty() {
             return Err(Error::EmptyKey);
         }
@@ -122,7 +122,7 @@ impl Presigner {
                 CallbackCarrier::Query => query.extend(encode_query(callback, vars.as_ref())),
             }
         }
-        let url = self.url(request, &query);
+        let url = self.url(&bucket, &request.key, &query);
         let (mut parts, ()) = builder
             .uri(url)
             .body(())
@@ -155,10 +155,8 @@ impl Presigner {
         })
     }
 
-    fn url(&self, request: &PresignRequest, query: &[(String, String)]) -> String {
-        let mut url = self
-            .endpoint
-            .object_url(self.addressing, &request.bucket, &request.key);
+    fn url(&self, bucket: &BucketName, key: &str, query: &[(String, String)]) -> String {
+        let mut url = self.endpoint.object_url(bucket, key);
         for (i, (name, value)) in query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(&percent_encode(name, false));
@@ -230,13 +228,16 @@ impl PresignerBuilder {
     ///
     /// # Errors
     ///
+    /// [`Error::InvalidRegion`] unless the region is an [`oss_types::Region`];
     /// [`Error::InvalidEndpoint`] for an endpoint that is not `http(s)://host[:port]`;
     /// [`Error::MissingCredentials`] when no credentials were given.
     pub fn build(self) -> Result<Presigner, Error> {
+        let region = Region::new(self.region.as_str()).map_err(Error::InvalidRegion)?;
         let endpoint = match &self.endpoint {
-            Some(e) => Endpoint::parse(e)?,
-            None => Endpoint::for_region(&self.region),
-        };
+            Some(e) => Endpoint::custom(e).map_err(Error::InvalidEndpoint)?,
+            None => Endpoint::for_region(&region),
+        }
+        .with_addressing(self.addressing);
         let credentials = self.credentials.ok_or(Error::MissingCredentials)?;
         Ok(Presigner {
             signer: Signer::new(),

@@ -26,7 +26,7 @@ pub(crate) enum Operation {
     HeadObject,
     PutObject,
     InitiateMultipartUpload,
-    UploadPart { upload_id: String, part_number: u16 },
+    UploadPart { upload_id: String, part_number: u32 },
     CompleteMultipartUpload { upload_id: String },
     AbortMultipartUpload { upload_id: String },
 }
@@ -140,7 +140,7 @@ impl PresignRequest {
         bucket: impl Into<String>,
         key: impl Into<String>,
         upload_id: impl Into<String>,
-        part_number: u16,
+        part_number: u32,
     ) -> Self {
         let operation = Operation::UploadPart {
             upload_id: upload_id.into(),

@@ -215,7 +215,7 @@ async fn presigned_multipart_with_callback_on_complete() {
     let parts = [support::data(100 * 1024), support::data(10)];
     let mut body = String::from("<CompleteMultipartUpload>");
     for (i, part) in parts.iter().enumerate() {
-        let n = i as u16 + 1;
+        let n = i as u32 + 1;
         let pre = p
             .presign(&PresignRequest::upload_part(BUCKET, key, &upload_id, n))
             .await

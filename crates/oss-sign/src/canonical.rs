@@ -5,10 +5,11 @@ use std::fmt;
 use http::{HeaderMap, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 
-use crate::encoding::{encode_into, percent_encode};
+use crate::encoding::encode_into;
 use crate::names::X_OSS_PREFIX;
 use crate::sink::Sink;
 use crate::Error;
+use oss_types::percent_encode;
 
 /// Whether a lower-case header name is signed by default: `x-oss-*`, `content-type`, `content-md5`.
 ///

@@ -2,20 +2,7 @@
 
 use std::borrow::Cow;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
 use crate::sink::Sink;
-
-/// Bytes escaped in query names and values: everything but RFC 3986 unreserved
-/// (`A-Z a-z 0-9 - . _ ~`).
-const QUERY_SET: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// The same for the canonical URI, where `/` stays literal.
-const PATH_SET: &AsciiSet = &QUERY_SET.remove(b'/');
 
 /// The lower-case hex digits of a 32-byte digest, without allocating.
 pub(crate) fn hex_digits(bytes: &[u8; 32]) -> [u8; 64] {
@@ -38,30 +25,10 @@ pub(crate) fn hex32(bytes: &[u8; 32]) -> String {
     out
 }
 
-/// Percent-encodes `s` the way OSS V4 canonicalises it.
-///
-/// Unreserved bytes (`A-Z a-z 0-9 - . _ ~`) stay; every other UTF-8 byte becomes `%XX` with
-/// upper-case hex. `/` stays literal when `keep_slash` is true (canonical URI) and becomes `%2F`
-/// otherwise (query names and values). Space is `%20`, never `+`.
-///
-/// ```
-/// use oss_sign::percent_encode;
-/// assert_eq!(percent_encode("1234+-/123/1.txt", true), "1234%2B-/123/1.txt");
-/// assert_eq!(percent_encode("a b/c", false), "a%20b%2Fc");
-/// assert_eq!(percent_encode("子", true), "%E5%AD%90");
-/// ```
-pub fn percent_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 2);
-    out.reserve(s.len());
-    encode_into(&mut out, s, keep_slash);
-    out
-}
-
-/// Appends the encoding of `s` (see [`percent_encode`]) to `out`; `percent-encoding` writes
+/// Appends the encoding of `s` (see [`oss_types::percent_encode`]) to `out`; `percent-encoding` writes
 /// upper-case hex, as OSS canonicalises.
 pub(crate) fn encode_into<S: Sink + ?Sized>(out: &mut S, s: &str, keep_slash: bool) {
-    let set = if keep_slash { PATH_SET } else { QUERY_SET };
-    for chunk in utf8_percent_encode(s, set) {
+    for chunk in oss_types::percent_encode_chunks(s, keep_slash) {
         out.put(chunk);
     }
 }
@@ -106,6 +73,7 @@ pub(crate) fn decode_component(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oss_types::percent_encode;
 
     #[test]
     fn spec_examples() {

@@ -17,12 +17,10 @@ pub enum Error {
     #[error("signing parameters need a signing time (the signer never reads the clock)")]
     MissingSigningTime,
 
-    /// The region (or CloudBox id) is empty or contains characters a scope cannot hold.
-    #[error("invalid signing region {region:?}: expected a plain region id such as `cn-hangzhou`")]
-    InvalidRegion {
-        /// The rejected region.
-        region: String,
-    },
+    /// The region (or CloudBox id) is not an [`oss_types::Region`]; the error names the rule
+    /// and, for `oss-cn-hangzhou`, suggests `cn-hangzhou`.
+    #[error("{0}")]
+    InvalidRegion(oss_types::Error),
 
     /// Signing parameters that do not fit together (for example an object key without a bucket).
     #[error("invalid signing parameters: {reason}")]

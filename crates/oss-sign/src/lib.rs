@@ -79,7 +79,6 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod authorization;
-mod bucket;
 mod canonical;
 mod credentials;
 mod datetime;
@@ -99,11 +98,10 @@ mod string_to_sign;
 pub use authorization::{
     parse_authorization, parse_presigned_query, verify_signature, Authorization, PresignedQuery,
 };
-pub use bucket::is_valid_bucket_name;
 pub use canonical::{effective_additional_headers, is_default_signed_header, CanonicalRequest};
 pub use credentials::{Credentials, Secret};
 pub use datetime::{format_datetime, format_http_date, parse_datetime, parse_http_date};
-pub use encoding::{decode_query, percent_encode};
+pub use encoding::decode_query;
 pub use error::Error;
 pub use key::SigningKey;
 pub use names::{
@@ -111,6 +109,7 @@ pub use names::{
     UNSIGNED_PAYLOAD, X_OSS_ADDITIONAL_HEADERS, X_OSS_CONTENT_SHA256, X_OSS_CREDENTIAL, X_OSS_DATE,
     X_OSS_EXPIRES, X_OSS_PREFIX, X_OSS_SECURITY_TOKEN, X_OSS_SIGNATURE, X_OSS_SIGNATURE_VERSION,
 };
+pub use oss_types::percent_encode;
 pub use params::{SigningParams, SigningParamsBuilder};
 pub use policy::{post_policy_credential, PostPolicySignature};
 pub use presign::Presigned;

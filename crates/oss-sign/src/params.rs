@@ -2,7 +2,6 @@
 
 use std::time::SystemTime;
 
-use crate::scope::is_valid_region;
 use crate::{Error, Product};
 
 /// Region, product, bucket, key, signing time and additional headers of one signature.
@@ -139,16 +138,11 @@ impl SigningParamsBuilder {
     /// # Errors
     ///
     /// - [`Error::MissingSigningTime`] without [`time`](Self::time);
-    /// - [`Error::InvalidRegion`] for an empty region or one with characters other than
-    ///   `a-z A-Z 0-9 - _ .`;
+    /// - [`Error::InvalidRegion`] unless the region is an [`oss_types::Region`];
     /// - [`Error::InvalidParams`] for an empty bucket, or a key without a bucket.
     pub fn build(self) -> Result<SigningParams, Error> {
         let time = self.time.ok_or(Error::MissingSigningTime)?;
-        if !is_valid_region(&self.region) {
-            return Err(Error::InvalidRegion {
-                region: self.region.chars().take(64).collect(),
-            });
-        }
+        oss_types::Region::new(self.region.as_str()).map_err(Error::InvalidRegion)?;
         if self.bucket.as_deref() == Some("") {
             return Err(Error::InvalidParams {
                 reason: "bucket name is empty",
@@ -183,11 +177,11 @@ mod tests {
         ));
         assert!(matches!(
             SigningParams::builder("").time(now).build(),
-            Err(Error::InvalidRegion { .. })
+            Err(Error::InvalidRegion(_))
         ));
         assert!(matches!(
             SigningParams::builder("cn/hangzhou").time(now).build(),
-            Err(Error::InvalidRegion { .. })
+            Err(Error::InvalidRegion(_))
         ));
         assert!(matches!(
             SigningParams::builder("cn-hangzhou")

@@ -48,15 +48,6 @@ impl FromStr for Product {
     }
 }
 
-/// Whether `region` can stand in a scope: non-empty, at most 64 bytes of `a-z A-Z 0-9 - _ .`.
-pub(crate) fn is_valid_region(region: &str) -> bool {
-    !region.is_empty()
-        && region.len() <= 64
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
 /// A signing scope: `20231216/cn-hangzhou/oss/aliyun_v4_request`.
 ///
 /// ```
@@ -109,7 +100,7 @@ impl Scope {
         if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid("date must be yyyyMMdd"));
         }
-        if !is_valid_region(region) {
+        if oss_types::Region::new(region).is_err() {
             return Err(invalid("region must be a plain region id"));
         }
         let product = product

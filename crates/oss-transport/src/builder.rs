@@ -10,10 +10,10 @@ use oss_sign::{Product, ProvideCredentials, Signer};
 
 use crate::client::{Client, Inner};
 use crate::connect;
-use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::pool::Pool;
 use crate::retry::RetryConfig;
+use oss_types::Endpoint;
 
 /// Default maximum size of a buffered response body: 4 MiB (callback answers may be up to 3 MB).
 pub const DEFAULT_MAX_RESPONSE_BODY: usize = 4 * 1024 * 1024;

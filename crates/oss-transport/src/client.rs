@@ -17,13 +17,13 @@ use tracing::Instrument as _;
 use crate::body::{self, Activity, LocalBodyError, OutBody};
 use crate::builder::{ClientBuilder, Clock};
 use crate::connect::{self, Connector};
-use crate::endpoint::Endpoint;
 use crate::error::{Error, TimeoutPhase};
 use crate::pool::{Conn, Pool, PoolKey};
 use crate::request::{Auth, Request};
 use crate::response::{Response, ResponseBody, StreamingResponse};
 use crate::retry::{self, Failure, Policy, RetryConfig};
 use crate::wire;
+use oss_types::Endpoint;
 
 /// An OSS HTTP client: a connection pool, TLS, signing, retries. Cheap to clone (shared state).
 ///

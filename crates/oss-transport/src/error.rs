@@ -209,6 +209,19 @@ impl Error {
     }
 }
 
+/// A broken OSS rule found while building the request: a bad region or endpoint is a
+/// configuration error, a bad bucket name or URI an invalid request.
+impl From<oss_types::Error> for Error {
+    fn from(e: oss_types::Error) -> Self {
+        match e {
+            oss_types::Error::InvalidRegion { .. } | oss_types::Error::InvalidEndpoint { .. } => {
+                Error::config(e.to_string())
+            }
+            _ => Error::invalid(e.to_string()),
+        }
+    }
+}
+
 fn status_is_retryable(status: StatusCode) -> bool {
     status.is_server_error()
         || status == StatusCode::UNAUTHORIZED

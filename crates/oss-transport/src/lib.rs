@@ -64,7 +64,6 @@ mod body;
 mod builder;
 mod client;
 mod connect;
-mod endpoint;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -78,8 +77,8 @@ mod wire;
 pub use backoff::Backoff;
 pub use builder::{ClientBuilder, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_USER_AGENT};
 pub use client::Client;
-pub use endpoint::{Addressing, Endpoint, Scheme};
 pub use error::{BoxError, CallbackFailed, Error, ServiceError, TimeoutPhase};
+pub use oss_types::{Addressing, Endpoint, Scheme};
 pub use request::{Auth, Body, ByteStream, OnceStream, ProgressHook, Request, ResponseCheck};
 pub use response::{Response, ResponseBody, StreamingResponse};
 pub use retry::RetryConfig;

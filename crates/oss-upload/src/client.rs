@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use oss_sign::{Credentials, Product, ProvideCredentials, Signer, StaticCredentialsProvider};
 use oss_transport::{Addressing, Endpoint, HttpSend, Request, Response};
 
-use crate::crc::Crc64;
 use crate::error::{CallbackFailure, Error};
 use crate::progress::{AttemptObserver, Tracker};
+use oss_types::Crc64;
 
 /// Builds a [`Client`]. Required: a bucket, and either an endpoint or a region; credentials are
 /// required for every signed call.
@@ -359,7 +359,7 @@ impl Client {
             req = req.with_response_check(move |resp| {
                 let Some(server) = resp
                     .header("x-oss-hash-crc64ecma")
-                    .and_then(crate::crc::parse_header)
+                    .and_then(Crc64::parse_header)
                 else {
                     return Ok(());
                 };
@@ -388,7 +388,7 @@ impl Client {
         if let Some(expected) = after {
             if let Some(server) = resp
                 .header("x-oss-hash-crc64ecma")
-                .and_then(crate::crc::parse_header)
+                .and_then(Crc64::parse_header)
             {
                 let client = expected.value();
                 if client != server {
@@ -414,7 +414,7 @@ impl Client {
                 ec: cf.ec.clone(),
                 request_id: cf.request_id.clone(),
                 etag: cf.etag.clone(),
-                crc64: cf.crc64.as_deref().and_then(crate::crc::parse_header),
+                crc64: cf.crc64.as_deref().and_then(Crc64::parse_header),
                 version_id: cf.version_id.clone(),
             }));
         }

@@ -13,7 +13,6 @@ use oss_transport::{Auth, Body, Request};
 use tracing::Instrument as _;
 
 use crate::client::{Client, Ctx, ExpectedCrc};
-use crate::crc::Crc64;
 use crate::options::{insert, ObjectOptions};
 use crate::output::UploadOutput;
 use crate::policy::{PolicyCondition, PostPolicy};
@@ -21,6 +20,7 @@ use crate::progress::{Progress, Tracker};
 use crate::simple::upload_output;
 use crate::source::{digest_file, file_meta, io_err, UploadSource};
 use crate::Error;
+use oss_types::Crc64;
 
 /// Default validity of the policy [`PostObject`] signs: 1 hour.
 pub const DEFAULT_POLICY_VALIDITY: Duration = Duration::from_secs(3600);

@@ -55,7 +55,7 @@ impl HeadObjectOutput {
             etag: header(&headers, "etag"),
             content_type: header(&headers, "content-type"),
             crc64: header(&headers, "x-oss-hash-crc64ecma")
-                .and_then(|v| crate::crc::parse_header(&v)),
+                .and_then(|v| oss_types::Crc64::parse_header(&v)),
             version_id: header(&headers, "x-oss-version-id"),
             request_id: header(&headers, "x-oss-request-id"),
             metadata,

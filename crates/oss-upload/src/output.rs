@@ -55,7 +55,7 @@ impl UploadOutput {
         Self {
             etag: get("etag"),
             request_id: get("x-oss-request-id"),
-            crc64: get("x-oss-hash-crc64ecma").and_then(|v| crate::crc::parse_header(&v)),
+            crc64: get("x-oss-hash-crc64ecma").and_then(|v| oss_types::Crc64::parse_header(&v)),
             version_id: get("x-oss-version-id"),
             callback: None,
         }

@@ -1,13 +1,10 @@
-//! The part-size rule of the uploaders (GO2 `oss/uploader.go`, PY2 `uploader.py`).
+//! The part-size rule of the uploaders (GO2 `oss/uploader.go`, PY2 `uploader.py`); OSS's own
+//! limits are in [`oss_types::limits`].
+
+use oss_types::limits::MAX_PARTS;
 
 /// Default part size: 6 MiB.
 pub const DEFAULT_PART_SIZE: u64 = 6 * 1024 * 1024;
-/// Smallest part OSS accepts for every part but the last: 100 KiB.
-pub const MIN_PART_SIZE: u64 = 100 * 1024;
-/// Largest part OSS accepts: 5 GiB.
-pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
-/// Most parts in one multipart upload.
-pub const MAX_PARTS: u64 = 10_000;
 /// Default number of parts uploaded at the same time.
 pub const DEFAULT_PARALLELISM: usize = 3;
 

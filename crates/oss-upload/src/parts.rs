@@ -13,18 +13,16 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::buffer_pool::BufferPool;
 use crate::checkpoint::{self, CheckpointPart, CheckpointRecord};
 use crate::client::Client;
-use crate::crc::Crc64;
 use crate::options::ObjectOptions;
 use crate::output::UploadOutput;
-use crate::part_size::{
-    effective_part_size, part_count, part_range, DEFAULT_PARALLELISM, MAX_PARTS, MAX_PART_SIZE,
-    MIN_PART_SIZE,
-};
+use crate::part_size::{effective_part_size, part_count, part_range, DEFAULT_PARALLELISM};
 use crate::progress::{ProgressEvent, Tracker};
 use crate::raw::UploadedPart;
 use crate::source::{read_range, StreamParts};
 use crate::wire::CompletedPart;
 use crate::Error;
+use oss_types::limits::{MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE};
+use oss_types::Crc64;
 
 /// Part size and parallelism shared by the multipart and resumable uploaders.
 #[derive(Debug, Clone, Copy)]

@@ -7,13 +7,13 @@ use md5::Digest as _;
 use oss_callback::{Callback, CallbackVars};
 
 use crate::client::{Client, Ctx, ExpectedCrc};
-use crate::crc::Crc64;
 use crate::options::{insert, ObjectOptions};
 use crate::output::UploadOutput;
 use crate::progress::Tracker;
 use crate::simple::{apply_callback, upload_output};
 use crate::wire::{self, CompletedPart, ListedPart};
 use crate::Error;
+use oss_types::Crc64;
 
 /// A part uploaded by [`Client::upload_part`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,12 +12,12 @@ use oss_transport::{Body, Request, Response};
 use tracing::Instrument as _;
 
 use crate::client::{Client, Ctx, ExpectedCrc};
-use crate::crc::Crc64;
 use crate::options::{insert, ContentMd5, ObjectOptions};
 use crate::output::{CallbackResponse, UploadOutput};
 use crate::progress::{Progress, Tracker};
 use crate::source::{digest_file, file_meta, UploadSource};
 use crate::Error;
+use oss_types::Crc64;
 
 /// Builder for a PutObject (see [`Client::put_object`]).
 #[derive(Debug)]

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
 use crate::buffer_pool::BufferPool;
-use crate::crc::Crc64;
 use crate::Error;
+use oss_types::Crc64;
 
 /// A stream of body chunks.
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;

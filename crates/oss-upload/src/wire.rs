@@ -130,7 +130,9 @@ pub(crate) fn parse_list_parts(body: &[u8]) -> Result<ListPartsPage, Error> {
                 part_number: p.part_number,
                 etag: p.etag,
                 size: p.size,
-                crc64: p.hash_crc64ecma.and_then(|v| crate::crc::parse_header(&v)),
+                crc64: p
+                    .hash_crc64ecma
+                    .and_then(|v| oss_types::Crc64::parse_header(&v)),
             })
             .collect(),
         is_truncated: x.is_truncated.as_deref().map(str::trim) == Some("true"),

@@ -14,9 +14,8 @@ use crate::request::header;
 use crate::router::{respond, Ctx};
 use crate::storage::{now_unix, ObjectMeta, PartMeta, UploadMeta};
 use crate::xml;
-
-/// Smallest size of every part but the last, checked at Complete (100 KiB).
-pub const MIN_PART_SIZE: u64 = 100 * 1024;
+use oss_types::limits::MIN_PART_SIZE;
+use oss_types::Crc64;
 
 fn xml_reply(text: String) -> Response<ResBody> {
     respond(
@@ -211,7 +210,7 @@ pub(crate) async fn complete(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<R
             writer.write(&chunk).await?;
         }
         md5s.update(hex_to_bytes(&part.md5_hex));
-        crc = crate::crc64::combine(crc, part.crc64, part.size);
+        crc = Crc64::combine(crc, part.crc64, part.size);
     }
     let blob = writer.finish().await?;
     if blob.crc64 != crc {

@@ -1,6 +1,7 @@
-//! All eight official `crc64` vectors, combine included, against the emulator's CRC-64.
+//! All eight official `crc64` vectors, combine included, against the one CRC-64 of the workspace
+//! (moved from oss-emulator's tests when its copy was replaced by `oss_types::Crc64`).
 
-use oss_emulator::crc64;
+use oss_types::Crc64;
 use serde_json::Value;
 
 const VECTORS: &str = include_str!(concat!(
@@ -25,15 +26,15 @@ fn all_official_crc64_vectors() {
         let input = &v["input"];
         if let Some(data) = input["data_utf8"].as_str() {
             let want = u64_of(&v["expected"]["crc64_u64"]);
-            assert_eq!(crc64::checksum(data.as_bytes()), want, "{id}");
-            let mut h = crc64::Crc64::new();
+            assert_eq!(Crc64::checksum(data.as_bytes()), want, "{id}");
+            let mut h = Crc64::new();
             for chunk in data.as_bytes().chunks(3) {
                 h.update(chunk);
             }
             assert_eq!(h.finish(), want, "{id} (streamed)");
         } else {
             let c = &input["combine"];
-            let got = crc64::combine(u64_of(&c["crc1"]), u64_of(&c["crc2"]), u64_of(&c["len2"]));
+            let got = Crc64::combine(u64_of(&c["crc1"]), u64_of(&c["crc2"]), u64_of(&c["len2"]));
             assert_eq!(got, u64_of(&v["expected"]["combined_u64"]), "{id}");
         }
         seen += 1;

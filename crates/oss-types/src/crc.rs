@@ -1,4 +1,7 @@
 //! CRC-64/ECMA (the `x-oss-hash-crc64ecma` checksum; CRC-64/XZ parameters), incremental and combined.
+//!
+//! `crc-fast` does the SIMD work; this type adapts it to a streaming hasher and a combine
+//! function, which CompleteMultipartUpload needs to derive the object's CRC from its parts.
 
 use crc_fast::{checksum_combine, CrcAlgorithm, Digest};
 
@@ -6,7 +9,7 @@ use crc_fast::{checksum_combine, CrcAlgorithm, Digest};
 /// `0xC96C5795D7870F42`, init and xor-out all ones). Empty input gives `0`.
 ///
 /// ```
-/// use oss_upload::Crc64;
+/// use oss_types::Crc64;
 /// let mut crc = Crc64::new();
 /// crc.update(b"1234");
 /// crc.update(b"56789");
@@ -84,17 +87,19 @@ impl Crc64 {
             .into_iter()
             .fold(0, |acc, (crc, len)| Self::combine(acc, crc, len))
     }
-}
 
-/// Parses an `x-oss-hash-crc64ecma` header value (unsigned decimal).
-pub(crate) fn parse_header(value: &str) -> Option<u64> {
-    value.trim().parse().ok()
+    /// Parses an `x-oss-hash-crc64ecma` header value (unsigned decimal, surrounding spaces
+    /// allowed); `None` when it is not one.
+    pub fn parse_header(value: &str) -> Option<u64> {
+        value.trim().parse().ok()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    // Moved from oss-upload's `crc.rs`.
     #[test]
     fn check_value_and_empty() {
         assert_eq!(Crc64::checksum(b"123456789"), 11051210869376104954);
@@ -102,6 +107,7 @@ mod tests {
         assert_eq!(Crc64::new().finish(), 0);
     }
 
+    // Moved from oss-upload's `crc.rs`.
     #[test]
     fn combine_equals_whole() {
         let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -115,12 +121,24 @@ mod tests {
         assert_eq!(combined, Crc64::checksum(&data));
     }
 
+    // Moved from oss-upload's `crc.rs`.
     #[test]
     fn parses_header() {
         assert_eq!(
-            parse_header(" 8707180448768400016"),
+            Crc64::parse_header(" 8707180448768400016"),
             Some(8707180448768400016)
         );
-        assert_eq!(parse_header("x"), None);
+        assert_eq!(Crc64::parse_header("x"), None);
+    }
+
+    // Moved from oss-emulator's `crc64.rs`.
+    #[test]
+    fn streaming_equals_one_shot() {
+        let mut c = Crc64::new();
+        c.update(b"1234");
+        c.update(b"56789");
+        assert_eq!(c.finish(), Crc64::checksum(b"123456789"));
+        assert_eq!(c.finish(), 11_051_210_869_376_104_954);
+        assert_eq!(c.len(), 9);
     }
 }

@@ -3,9 +3,11 @@
 use std::fmt;
 
 use http::Uri;
-use oss_sign::percent_encode;
 
+use crate::bucket::BucketName;
+use crate::encoding::{encode_query, percent_encode};
 use crate::error::Error;
+use crate::region::Region;
 
 /// `http` or `https`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,10 +30,11 @@ impl Scheme {
 }
 
 /// How the bucket appears in the URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Addressing {
     /// `https://<bucket>.<endpoint>/<key>` (the OSS default).
+    #[default]
     VirtualHosted,
     /// `https://<endpoint>/<bucket>/<key>` (local emulators, some private deployments).
     PathStyle,
@@ -42,7 +45,7 @@ pub enum Addressing {
 /// An OSS endpoint: scheme, host (with optional port) and addressing style.
 ///
 /// ```
-/// use oss_transport::{Addressing, Endpoint};
+/// use oss_types::{Addressing, Endpoint};
 ///
 /// let e = Endpoint::region("cn-hangzhou")?;
 /// let uri = e.uri(Some("examplebucket"), Some("dir/a b.txt"), &[("uploads".into(), "".into())])?;
@@ -51,7 +54,7 @@ pub enum Addressing {
 /// let local = Endpoint::custom("http://127.0.0.1:9000")?.with_addressing(Addressing::PathStyle);
 /// let uri = local.uri(Some("bucket"), Some("k"), &[])?;
 /// assert_eq!(uri.to_string(), "http://127.0.0.1:9000/bucket/k");
-/// # Ok::<(), oss_transport::Error>(())
+/// # Ok::<(), oss_types::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -65,47 +68,54 @@ impl Endpoint {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when the region is empty or not made of `a-z`, `0-9` and `-`.
+    /// [`Error::InvalidRegion`] unless `region` is a valid [`Region`].
     pub fn region(region: &str) -> Result<Self, Error> {
-        let valid = !region.is_empty()
-            && region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !valid {
-            return Err(Error::config(format!("invalid region {region:?}")));
-        }
-        Ok(Self {
+        Ok(Self::for_region(&Region::new(region)?))
+    }
+
+    /// The public endpoint of a validated region: `https://oss-<region>.aliyuncs.com`.
+    pub fn for_region(region: &Region) -> Self {
+        Self {
             scheme: Scheme::Https,
             host: format!("oss-{region}.aliyuncs.com"),
             addressing: Addressing::VirtualHosted,
-        })
+        }
     }
 
     /// A custom endpoint: `host[:port]`, optionally prefixed by `http://` or `https://` (default
-    /// `https`). Virtual-hosted addressing unless changed with [`Endpoint::with_addressing`].
+    /// `https`), with at most one trailing `/`. Virtual-hosted addressing unless changed with
+    /// [`Endpoint::with_addressing`]. The host is lower-cased.
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when the text is not a bare authority (a path, query, user info or another
-    /// scheme is rejected).
+    /// [`Error::InvalidEndpoint`] when the text is not a bare authority (a path, query, user info
+    /// or another scheme is rejected).
     pub fn custom(endpoint: &str) -> Result<Self, Error> {
+        let invalid = |reason| Error::InvalidEndpoint {
+            endpoint: endpoint.chars().take(256).collect(),
+            reason,
+        };
         let (scheme, rest) = if let Some(rest) = endpoint.strip_prefix("https://") {
             (Scheme::Https, rest)
         } else if let Some(rest) = endpoint.strip_prefix("http://") {
             (Scheme::Http, rest)
         } else if endpoint.contains("://") {
-            return Err(Error::config(format!(
-                "unsupported scheme in endpoint {endpoint:?}"
-            )));
+            return Err(invalid("only http and https are supported"));
         } else {
             (Scheme::Https, endpoint)
         };
         let host = rest.strip_suffix('/').unwrap_or(rest);
+        if host.is_empty() {
+            return Err(invalid("no host"));
+        }
+        if host.contains(['/', '@', '?', '#']) {
+            return Err(invalid("expected only scheme, host and port"));
+        }
         let authority: http::uri::Authority = host
             .parse()
-            .map_err(|_| Error::config(format!("invalid endpoint {endpoint:?}")))?;
-        if host.is_empty() || host.contains(['/', '@', '?', '#']) || authority.host().is_empty() {
-            return Err(Error::config(format!("invalid endpoint {endpoint:?}")));
+            .map_err(|_| invalid("not a host[:port] authority"))?;
+        if authority.host().is_empty() {
+            return Err(invalid("no host"));
         }
         Ok(Self {
             scheme,
@@ -141,14 +151,25 @@ impl Endpoint {
         self.addressing
     }
 
+    /// `scheme://host/path` of an object (no query), the key percent-encoded with `/` kept.
+    pub fn object_url(&self, bucket: &BucketName, key: &str) -> String {
+        let key = percent_encode(key, true);
+        let (scheme, host) = (self.scheme.as_str(), &self.host);
+        match self.addressing {
+            Addressing::VirtualHosted => format!("{scheme}://{bucket}.{host}/{key}"),
+            Addressing::PathStyle => format!("{scheme}://{host}/{bucket}/{key}"),
+            Addressing::Cname => format!("{scheme}://{host}/{key}"),
+        }
+    }
+
     /// The URI of a request on `bucket`/`key` with decoded query pairs (an empty value is written
     /// as the bare name, e.g. `?uploads`). Key and query are percent-encoded with the RFC 3986
     /// unreserved set (`/` kept in the key), the same rule the V4 signature uses.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidRequest`] when a key is given without a bucket, or a bucket name cannot be
-    /// a host label for virtual-hosted addressing.
+    /// [`Error::InvalidUri`] when a key is given without a bucket, [`Error::InvalidBucketName`]
+    /// when the bucket is not a [`BucketName`].
     pub fn uri(
         &self,
         bucket: Option<&str>,
@@ -156,10 +177,12 @@ impl Endpoint {
         query: &[(String, String)],
     ) -> Result<Uri, Error> {
         if key.is_some() && bucket.is_none() {
-            return Err(Error::invalid("an object key needs a bucket"));
+            return Err(Error::InvalidUri {
+                reason: "an object key needs a bucket".into(),
+            });
         }
         if let Some(b) = bucket {
-            validate_bucket(b)?;
+            BucketName::check(b)?;
         }
         let mut host = self.host.clone();
         let mut path = String::from("/");
@@ -179,8 +202,9 @@ impl Endpoint {
             text.push('?');
             text.push_str(&encode_query(query));
         }
-        text.parse()
-            .map_err(|e| Error::invalid(format!("cannot build a URI: {e}")))
+        text.parse().map_err(|e| Error::InvalidUri {
+            reason: format!("{e}"),
+        })
     }
 }
 
@@ -188,31 +212,6 @@ impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}://{}", self.scheme.as_str(), self.host)
     }
-}
-
-/// A typed error unless [`oss_sign::is_valid_bucket_name`].
-fn validate_bucket(bucket: &str) -> Result<(), Error> {
-    if oss_sign::is_valid_bucket_name(bucket) {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!("invalid bucket name {bucket:?}")))
-    }
-}
-
-/// `name=value` pairs joined by `&`, each part percent-encoded; an empty value gives `name`.
-pub(crate) fn encode_query(query: &[(String, String)]) -> String {
-    let mut out = String::new();
-    for (i, (name, value)) in query.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(&percent_encode(name, false));
-        if !value.is_empty() {
-            out.push('=');
-            out.push_str(&percent_encode(value, false));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -226,6 +225,7 @@ mod tests {
             .collect()
     }
 
+    // Moved from oss-transport's `endpoint.rs`.
     #[test]
     fn addressing_styles() {
         let region = Endpoint::region("cn-hangzhou").unwrap();
@@ -263,47 +263,53 @@ mod tests {
         );
     }
 
+    // Moved from oss-presign's `endpoint.rs`.
     #[test]
-    fn query_encoding_matches_the_signature_rule() {
+    fn object_urls_for_each_addressing() {
+        let b = |s: &str| BucketName::new(s).unwrap();
+        let e = Endpoint::custom("http://127.0.0.1:9000/")
+            .unwrap()
+            .with_addressing(Addressing::PathStyle);
         assert_eq!(
-            encode_query(&q(&[
-                ("+param1", "value3"),
-                ("|param2", ""),
-                ("param1", "a b+c~")
-            ])),
-            "%2Bparam1=value3&%7Cparam2&param1=a%20b%2Bc~"
+            e.object_url(&b("b-1"), "a b/c"),
+            "http://127.0.0.1:9000/b-1/a%20b/c"
+        );
+        let e = Endpoint::custom("oss-cn-hangzhou.aliyuncs.com").unwrap();
+        assert_eq!(
+            e.object_url(&b("bkt"), "k+1"),
+            "https://bkt.oss-cn-hangzhou.aliyuncs.com/k%2B1"
+        );
+        let cn = Region::new("cn-beijing").unwrap();
+        assert_eq!(
+            Endpoint::for_region(&cn)
+                .with_addressing(Addressing::Cname)
+                .object_url(&b("bkt"), "x"),
+            "https://oss-cn-beijing.aliyuncs.com/x"
         );
     }
 
-    proptest::proptest! {
-        #[test]
-        fn query_round_trips_through_the_signers_decoder(
-            pairs in proptest::collection::vec(("[a-zA-Z0-9+|/ %&=?~._-]{1,12}", "[ -~]{0,12}"), 0..6)
-        ) {
-            let pairs: Vec<(String, String)> = pairs;
-            let uri = Endpoint::region("cn-hangzhou").unwrap().uri(Some("bucket"), Some("k"), &pairs).unwrap();
-            let decoded = oss_sign::decode_query(uri.query().unwrap_or(""));
-            proptest::prop_assert_eq!(decoded, pairs);
-        }
-
-        #[test]
-        fn any_key_gives_a_valid_uri_whose_path_is_the_encoded_key(key in "\\PC{0,40}") {
-            let e = Endpoint::custom("http://127.0.0.1:1").unwrap().with_addressing(Addressing::PathStyle);
-            let uri = e.uri(Some("bucket"), Some(&key), &[]).unwrap();
-            proptest::prop_assert_eq!(uri.path(), format!("/bucket/{}", percent_encode(&key, true)));
-        }
-    }
-
+    // Merged from oss-transport's and oss-presign's `endpoint.rs`.
     #[test]
     fn rejects_bad_input() {
         assert!(Endpoint::region("").is_err());
         assert!(Endpoint::region("cn hangzhou").is_err());
         assert!(Endpoint::custom("ftp://x").is_err());
+        assert!(Endpoint::custom("http://").is_err());
         assert!(Endpoint::custom("http://host/path").is_err());
         assert!(Endpoint::custom("http://user@host").is_err());
+        assert!(Endpoint::custom("http://a b").is_err());
         let e = Endpoint::region("cn-hangzhou").unwrap();
         assert!(e.uri(None, Some("k"), &[]).is_err());
         assert!(e.uri(Some("Bad.Bucket"), None, &[]).is_err());
         assert!(e.uri(Some("evil.com/x"), None, &[]).is_err());
+    }
+
+    #[test]
+    fn region_endpoint_refuses_the_oss_prefix() {
+        let e = Endpoint::region("oss-cn-hangzhou").unwrap_err();
+        assert!(
+            e.to_string().contains("did you mean \"cn-hangzhou\""),
+            "{e}"
+        );
     }
 }
