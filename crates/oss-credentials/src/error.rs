@@ -142,6 +142,93 @@ pub enum Error {
         link: &'static str,
     },
 
+    /// The credentials a role provider signs with could not be obtained.
+    #[error("{source_name}: no source credentials to sign with: {source}")]
+    SourceCredentials {
+        /// The provider.
+        source_name: &'static str,
+        /// The source provider's error.
+        #[source]
+        source: Box<oss_sign::Error>,
+    },
+
+    /// A PEM file of extra root certificates that holds none rustls accepts.
+    #[error("CA file {}: {reason}", .path.display())]
+    BadCaFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A setting of a network provider has the wrong shape (a role ARN, a duration, a session
+    /// name). User action: fix the named setting.
+    #[error("{source_name}: invalid {name}: {reason}")]
+    InvalidSetting {
+        /// The provider.
+        source_name: &'static str,
+        /// The setting (`RoleArn`, `DurationSeconds`, …).
+        name: &'static str,
+        /// Why (quotes the value only for settings that are never secret).
+        reason: String,
+    },
+
+    /// A file a network provider needs (the OIDC token file) is empty.
+    #[error("{source_name}: {} is empty", .path.display())]
+    EmptyFile {
+        /// The provider.
+        source_name: &'static str,
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// The HTTP exchange failed: no connection, a timeout, a reset. `url` never carries a query
+    /// (it may hold a token) or a signature.
+    #[error("{source_name}: request to {url} failed: {source}")]
+    Network {
+        /// The provider.
+        source_name: &'static str,
+        /// Where the request went.
+        url: String,
+        /// The I/O error (a timeout is [`std::io::ErrorKind::TimedOut`]).
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The service answered with an error: its HTTP status and, when the body is the usual
+    /// error JSON, its `Code`, `Message` (clipped, and cut before any echoed string to sign)
+    /// and `RequestId`.
+    #[error(
+        "{source_name}: {url} answered HTTP {status}{}",
+        DisplayServiceError(.code.as_deref(), .message.as_deref(), .request_id.as_deref())
+    )]
+    Service {
+        /// The provider.
+        source_name: &'static str,
+        /// Where the request went.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// `Code` of the error JSON.
+        code: Option<String>,
+        /// `Message` of the error JSON.
+        message: Option<String>,
+        /// `RequestId` of the error JSON.
+        request_id: Option<String>,
+    },
+
+    /// A 2xx answer that is not the expected document (not JSON, a missing key, a `Code` other
+    /// than `Success`, an unreadable `Expiration`). The body is never quoted.
+    #[error("{source_name}: unexpected answer from {url}: {reason}")]
+    BadResponse {
+        /// The provider.
+        source_name: &'static str,
+        /// Where the request went.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// Every link of the default chain failed or was skipped. The list is in chain order.
     #[error("no credentials found; tried: {}", DisplayAttempts(.attempts))]
     NoCredentials {
@@ -190,6 +277,23 @@ impl fmt::Display for DisplayAttempts<'_> {
                 f.write_str("; ")?;
             }
             write!(f, "[{a}]")?;
+        }
+        Ok(())
+    }
+}
+
+struct DisplayServiceError<'a>(Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+impl fmt::Display for DisplayServiceError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(code) = self.0 {
+            write!(f, ", {code}")?;
+        }
+        if let Some(message) = self.1 {
+            write!(f, ": {message}")?;
+        }
+        if let Some(id) = self.2 {
+            write!(f, " (RequestId {id})")?;
         }
         Ok(())
     }

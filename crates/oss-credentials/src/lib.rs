@@ -55,10 +55,16 @@ mod cli_profile;
 mod context;
 mod env;
 mod error;
+mod http;
+mod imds;
 mod ini;
+mod net;
 mod network;
 mod profile;
+pub mod rpc;
 mod source;
+mod sts;
+mod uri;
 
 pub use cache::{CachedProvider, REFRESH_AHEAD};
 pub use chain::{
@@ -71,7 +77,18 @@ pub use context::{
 };
 pub use env::EnvProvider;
 pub use error::{Attempt, AttemptOutcome, Error};
+pub use http::{read_ca_file, FetchTimeout, HyperHttp, CA_FILE_VAR};
+pub use imds::{
+    EcsRamRoleProvider, ECS_METADATA_VAR, IMDSV1_DISABLED_VAR, IMDS_DEFAULT_ENDPOINT,
+    IMDS_ENDPOINT_VAR,
+};
 pub use network::NetworkLinks;
 pub use oss_sign::{Credentials, ProvideCredentials, StaticCredentialsProvider};
 pub use profile::{ProfileFileProvider, CREDENTIALS_FILE_VAR, PROFILE_VAR};
 pub use source::{CredentialSource, LoadCredentials, Sourced};
+pub use sts::{
+    assume_role_for_prefix, prefix_upload_policy, AssumeRoleProvider, OidcProvider, StsEndpoint,
+    OIDC_PROVIDER_ARN_VAR, OIDC_TOKEN_FILE_VAR, ROLE_ARN_VAR, ROLE_SESSION_NAME_VAR,
+    STS_ENDPOINT_VAR, STS_REGION_VAR, VPC_ENDPOINT_ENABLED_VAR,
+};
+pub use uri::{CredentialsUriProvider, CREDENTIALS_URI_VAR};

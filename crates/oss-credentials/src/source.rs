@@ -35,6 +35,26 @@ pub enum CredentialSource {
         /// The profile name.
         profile: String,
     },
+    /// The ECS instance's RAM role, from the metadata service.
+    EcsRamRole {
+        /// The role name.
+        role: String,
+    },
+    /// STS AssumeRole.
+    AssumeRole {
+        /// The role assumed.
+        role_arn: String,
+    },
+    /// STS AssumeRoleWithOIDC (RRSA).
+    Oidc {
+        /// The role assumed.
+        role_arn: String,
+    },
+    /// The credentials URI (shown without its query).
+    CredentialsUri {
+        /// The URL.
+        url: String,
+    },
 }
 
 impl fmt::Display for CredentialSource {
@@ -54,6 +74,12 @@ impl fmt::Display for CredentialSource {
             CredentialSource::CliProfile { path, profile } => {
                 write!(f, "aliyun CLI config {}, profile {profile}", path.display())
             }
+            CredentialSource::EcsRamRole { role } => write!(f, "ECS RAM role {role}"),
+            CredentialSource::AssumeRole { role_arn } => write!(f, "STS AssumeRole {role_arn}"),
+            CredentialSource::Oidc { role_arn } => {
+                write!(f, "STS AssumeRoleWithOIDC {role_arn}")
+            }
+            CredentialSource::CredentialsUri { url } => write!(f, "credentials URI {url}"),
         }
     }
 }
