@@ -13,7 +13,8 @@ use crate::context::BoxFuture;
 use crate::source::provide_by_loading;
 use crate::{
     Attempt, AttemptOutcome, CachedProvider, CliProfileProvider, Context, CredentialSource,
-    EnvProvider, Error, LoadCredentials, NetworkLinks, ProfileFileProvider, Sourced,
+    CredentialsUriProvider, EcsRamRoleProvider, EnvProvider, Error, LoadCredentials, NetworkLinks,
+    OidcProvider, ProfileFileProvider, Sourced,
 };
 
 /// `true` removes the ECS metadata link.
@@ -118,7 +119,9 @@ impl DefaultChainBuilder {
         self
     }
 
-    /// Providers for the network links. Default: [`NetworkLinks::new`] (all empty).
+    /// Providers for the network links. A slot left empty gets this crate's provider
+    /// ([`OidcProvider`], [`EcsRamRoleProvider`], [`CredentialsUriProvider`]) over the
+    /// chain's context. Default: [`NetworkLinks::new`] (all empty, so all defaults).
     pub fn with_network_links(mut self, links: NetworkLinks) -> Self {
         self.network = links;
         self
@@ -136,6 +139,18 @@ impl DefaultChainBuilder {
         if let Some(path) = self.credentials_file {
             ini = ini.with_path(path);
         }
+        let oidc = self
+            .network
+            .oidc
+            .unwrap_or_else(|| Arc::new(OidcProvider::new(ctx.clone())));
+        let ecs_metadata = self
+            .network
+            .ecs_metadata
+            .unwrap_or_else(|| Arc::new(EcsRamRoleProvider::new(ctx.clone())));
+        let credentials_uri = self
+            .network
+            .credentials_uri
+            .unwrap_or_else(|| Arc::new(CredentialsUriProvider::new(ctx.clone())));
         let links = vec![
             Link {
                 name: "environment",
@@ -154,7 +169,7 @@ impl DefaultChainBuilder {
                         )
                     }
                 },
-                loader: self.network.oidc,
+                loader: Some(oidc),
             },
             Link {
                 name: "cli-profile",
@@ -181,7 +196,7 @@ impl DefaultChainBuilder {
                         Ok(())
                     }
                 },
-                loader: self.network.ecs_metadata,
+                loader: Some(ecs_metadata),
             },
             Link {
                 name: "credentials-uri",
@@ -189,7 +204,7 @@ impl DefaultChainBuilder {
                     Some(_) => Ok(()),
                     None => Err("ALIBABA_CLOUD_CREDENTIALS_URI is unset"),
                 },
-                loader: self.network.credentials_uri,
+                loader: Some(credentials_uri),
             },
         ];
         DefaultChain {
@@ -314,10 +329,13 @@ impl LoadCredentials for DefaultChain {
 
 provide_by_loading!(DefaultChain);
 
-/// [`DefaultChain::resolve_config`] over the process environment and the real files.
+/// [`DefaultChain::resolve_config`] over the process environment, the real files and a real
+/// HTTP client ([`Context::with_default_http`]).
 ///
 /// # Errors
-/// [`Error::NoCredentials`] when no link yields credentials.
+/// [`Error::NoCredentials`] when no link yields credentials; [`Error::BadCaFile`] or
+/// [`Error::ReadFile`] when `OSS_RS_CA_FILE` names an unusable file.
 pub async fn from_env() -> Result<ResolvedConfig, Error> {
-    DefaultChain::new(Context::new()).resolve_config().await
+    let ctx = Context::new().with_default_http()?;
+    DefaultChain::new(ctx).resolve_config().await
 }

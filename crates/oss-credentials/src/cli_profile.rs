@@ -1,16 +1,20 @@
 //! The aliyun CLI link: a profile of `~/.aliyun/config.json`.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use oss_sign::Credentials;
+use oss_sign::{Credentials, ProvideCredentials, StaticCredentialsProvider};
 use serde::Deserialize;
 
 use crate::context::BoxFuture;
 use crate::profile::PROFILE_VAR;
 use crate::source::provide_by_loading;
-use crate::{Context, CredentialSource, Error, LoadCredentials, Sourced};
+use crate::{
+    AssumeRoleProvider, Context, CredentialSource, EcsRamRoleProvider, Error, LoadCredentials,
+    OidcProvider, Sourced, StsEndpoint,
+};
 
 const SOURCE: &str = "aliyun CLI config";
 
@@ -44,15 +48,40 @@ struct Profile {
     /// Unix seconds, written by the CLI for STS profiles.
     #[serde(default)]
     sts_expiration: Option<u64>,
+    #[serde(default)]
+    ram_role_arn: Option<String>,
+    #[serde(default)]
+    ram_session_name: Option<String>,
+    #[serde(default)]
+    ram_role_name: Option<String>,
+    #[serde(default)]
+    expired_seconds: Option<u32>,
+    #[serde(default)]
+    policy: Option<String>,
+    #[serde(default)]
+    external_id: Option<String>,
+    #[serde(default)]
+    source_profile: Option<String>,
+    #[serde(default)]
+    sts_region: Option<String>,
+    #[serde(default)]
+    sts_endpoint: Option<String>,
+    #[serde(default)]
+    enable_vpc: Option<bool>,
+    #[serde(default)]
+    oidc_provider_arn: Option<String>,
+    #[serde(default)]
+    oidc_token_file: Option<String>,
 }
 
 /// Reads a profile of the aliyun CLI's `config.json` (written by `aliyun configure`).
 ///
 /// The file is [`with_path`](Self::with_path), else `ALIBABA_CLOUD_CONFIG_FILE`, else
 /// `~/.aliyun/config.json`. The profile is [`with_profile`](Self::with_profile), else
-/// `ALIBABA_CLOUD_PROFILE`, else the file's `current`. Modes `AK` and `StsToken` are supported
-/// (with `sts_expiration` as the expiry); the others need the network links and are refused
-/// with that reason. The profile's `region_id` is returned as [`Sourced::region`].
+/// `ALIBABA_CLOUD_PROFILE`, else the file's `current`. Modes: `AK`, `StsToken` (with
+/// `sts_expiration` as the expiry), `RamRoleArn` and `ChainableRamRoleArn` (STS AssumeRole
+/// from the profile's key or from `source_profile`, followed up to 8 hops), `EcsRamRole`
+/// (`ram_role_name` optional) and `OIDC`. The profile's `region_id` is returned as [`Sourced::region`].
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -143,67 +172,179 @@ impl CliProfileProvider {
             .clone()
             .filter(|p| !p.is_empty())
             .or_else(|| self.ctx.non_empty(PROFILE_VAR))
-            .or(config.current.filter(|c| !c.is_empty()))
+            .or(config.current.clone().filter(|c| !c.is_empty()))
             .unwrap_or_else(|| "default".to_owned());
-        let Some(profile) = config.profiles.iter().find(|p| p.name == profile_name) else {
-            return Err(Error::UnknownProfile {
-                source_name: SOURCE,
-                path,
-                profile: profile_name,
-            });
-        };
-        let missing = |key| Error::MissingKey {
-            source_name: SOURCE,
-            path: path.clone(),
-            profile: profile_name.clone(),
-            key,
-        };
-        let field = |value: &Option<String>, key: &'static str| {
-            value
-                .as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| missing(key))
-        };
-        let mut creds = match profile.mode.as_str() {
-            "AK" | "StsToken" => Credentials::new(
-                field(&profile.access_key_id, "access_key_id")?,
-                field(&profile.access_key_secret, "access_key_secret")?,
-            ),
-            other => {
-                return Err(Error::UnsupportedProfile {
-                    source_name: SOURCE,
-                    path: path.clone(),
-                    profile: profile_name.clone(),
-                    field: "mode",
-                    value: other.to_owned(),
-                    reason: match other {
-                        "" => "the profile has no mode; use AK or StsToken",
-                        "RamRoleArn" | "EcsRamRole" | "OIDC" | "ChainableRamRoleArn" => {
-                            "it needs the STS / ECS metadata links, which this build does not \
-                             include yet"
-                        }
-                        _ => "supported modes are AK and StsToken",
-                    },
-                })
-            }
-        };
-        if profile.mode == "StsToken" {
-            creds = creds.with_security_token(field(&profile.sts_token, "sts_token")?);
-            if let Some(secs) = profile.sts_expiration.filter(|s| *s > 0) {
-                creds = creds.with_expiration(UNIX_EPOCH + Duration::from_secs(secs));
-            }
-        }
-        Ok(Sourced::new(
-            creds,
-            CredentialSource::CliProfile {
-                path,
-                profile: profile_name,
-            },
-        )
-        .with_region(profile.region_id.clone().filter(|r| !r.trim().is_empty())))
+        self.resolve(&path, &config, profile_name, 0).await
     }
+
+    /// The credentials of profile `name`; `depth` counts `source_profile` hops.
+    fn resolve<'a>(
+        &'a self,
+        path: &'a Path,
+        config: &'a Config,
+        profile_name: String,
+        depth: usize,
+    ) -> BoxFuture<'a, Result<Sourced, Error>> {
+        Box::pin(async move {
+            let Some(profile) = config.profiles.iter().find(|p| p.name == profile_name) else {
+                return Err(Error::UnknownProfile {
+                    source_name: SOURCE,
+                    path: path.to_owned(),
+                    profile: profile_name,
+                });
+            };
+            let missing = |key| Error::MissingKey {
+                source_name: SOURCE,
+                path: path.to_owned(),
+                profile: profile_name.clone(),
+                key,
+            };
+            let field = |value: &Option<String>, key: &'static str| {
+                value
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+                    .ok_or_else(|| missing(key))
+            };
+            let region = profile.region_id.clone().filter(|r| !r.trim().is_empty());
+            let assume =
+                |source: Arc<dyn ProvideCredentials>| -> Result<AssumeRoleProvider, Error> {
+                    let mut p = AssumeRoleProvider::from_shared(self.ctx.clone(), source)
+                        .with_role_arn(field(&profile.ram_role_arn, "ram_role_arn")?)
+                        .with_endpoint(sts_endpoint(profile));
+                    if let Some(v) = nonblank(&profile.ram_session_name) {
+                        p = p.with_session_name(v);
+                    }
+                    if let Some(secs) = profile.expired_seconds.filter(|s| *s > 0) {
+                        p = p.with_duration_seconds(secs);
+                    }
+                    if let Some(v) = nonblank(&profile.policy) {
+                        p = p.with_policy(v);
+                    }
+                    if let Some(v) = nonblank(&profile.external_id) {
+                        p = p.with_external_id(v);
+                    }
+                    Ok(p)
+                };
+            let loaded = match profile.mode.as_str() {
+                "AK" | "StsToken" => {
+                    let mut creds = Credentials::new(
+                        field(&profile.access_key_id, "access_key_id")?,
+                        field(&profile.access_key_secret, "access_key_secret")?,
+                    );
+                    if profile.mode == "StsToken" {
+                        creds = creds.with_security_token(field(&profile.sts_token, "sts_token")?);
+                        if let Some(secs) = profile.sts_expiration.filter(|s| *s > 0) {
+                            creds = creds.with_expiration(UNIX_EPOCH + Duration::from_secs(secs));
+                        }
+                    }
+                    Sourced::new(
+                        creds,
+                        CredentialSource::CliProfile {
+                            path: path.to_owned(),
+                            profile: profile_name.clone(),
+                        },
+                    )
+                }
+                "RamRoleArn" => {
+                    let source = Credentials::new(
+                        field(&profile.access_key_id, "access_key_id")?,
+                        field(&profile.access_key_secret, "access_key_secret")?,
+                    );
+                    assume(Arc::new(StaticCredentialsProvider::new(source)))?
+                        .load()
+                        .await?
+                }
+                "ChainableRamRoleArn" => {
+                    let source_name = field(&profile.source_profile, "source_profile")?;
+                    if depth >= MAX_CHAIN || source_name == profile_name {
+                        return Err(Error::UnsupportedProfile {
+                            source_name: SOURCE,
+                            path: path.to_owned(),
+                            profile: profile_name.clone(),
+                            field: "source_profile",
+                            value: source_name,
+                            reason: "the source_profile chain loops or is longer than 8 profiles",
+                        });
+                    }
+                    let source = self
+                        .resolve(path, config, source_name, depth + 1)
+                        .await?
+                        .credentials;
+                    assume(Arc::new(StaticCredentialsProvider::new(source)))?
+                        .load()
+                        .await?
+                }
+                "EcsRamRole" => {
+                    let mut p = EcsRamRoleProvider::new(self.ctx.clone());
+                    if let Some(role) = nonblank(&profile.ram_role_name) {
+                        p = p.with_role_name(role);
+                    }
+                    p.load().await?
+                }
+                "OIDC" => {
+                    let mut p = OidcProvider::new(self.ctx.clone())
+                        .with_role_arn(field(&profile.ram_role_arn, "ram_role_arn")?)
+                        .with_provider_arn(field(&profile.oidc_provider_arn, "oidc_provider_arn")?)
+                        .with_token_file(
+                            self.ctx
+                                .expand_home(&field(&profile.oidc_token_file, "oidc_token_file")?),
+                        )
+                        .with_endpoint(sts_endpoint(profile));
+                    if let Some(v) = nonblank(&profile.ram_session_name) {
+                        p = p.with_session_name(v);
+                    }
+                    if let Some(v) = nonblank(&profile.policy) {
+                        p = p.with_policy(v);
+                    }
+                    p.load().await?
+                }
+                other => {
+                    return Err(Error::UnsupportedProfile {
+                        source_name: SOURCE,
+                        path: path.to_owned(),
+                        profile: profile_name.clone(),
+                        field: "mode",
+                        value: other.to_owned(),
+                        reason: match other {
+                            "" => "the profile has no mode; use AK or StsToken",
+                            _ => {
+                                "supported modes are AK, StsToken, RamRoleArn, \
+                                 ChainableRamRoleArn, EcsRamRole and OIDC"
+                            }
+                        },
+                    })
+                }
+            };
+            Ok(loaded.with_region(region))
+        })
+    }
+}
+
+/// Longest `source_profile` chain followed.
+const MAX_CHAIN: usize = 8;
+
+fn nonblank(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// The STS endpoint of a role profile: `sts_endpoint`, else `sts_region` with `enable_vpc`.
+fn sts_endpoint(p: &Profile) -> StsEndpoint {
+    let mut e = StsEndpoint::new();
+    if let Some(v) = nonblank(&p.sts_endpoint) {
+        e = e.with_endpoint(v);
+    }
+    if let Some(v) = nonblank(&p.sts_region) {
+        e = e.with_region(v);
+    }
+    if let Some(v) = p.enable_vpc {
+        e = e.with_vpc(v);
+    }
+    e
 }
 
 impl LoadCredentials for CliProfileProvider {
@@ -279,15 +420,21 @@ mod tests {
             err.to_string(),
             "aliyun CLI config /h/.aliyun/config.json: no profile \"nope\""
         );
-        for (name, mode) in [("role", "RamRoleArn"), ("weird", "Sorcery")] {
-            let err = load(StaticEnv::new().with_var(PROFILE_VAR, name), CONFIG)
-                .await
-                .unwrap_err();
-            assert!(
-                matches!(&err, Error::UnsupportedProfile { field: "mode", value, .. } if value == mode),
-                "{err:?}"
-            );
-        }
+        let err = load(StaticEnv::new().with_var(PROFILE_VAR, "weird"), CONFIG)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::UnsupportedProfile { field: "mode", value, .. } if value == "Sorcery"),
+            "{err:?}"
+        );
+        // A role mode goes to STS; this context has no HTTP, so the error names STS.
+        let err = load(StaticEnv::new().with_var(PROFILE_VAR, "role"), CONFIG)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Network { source_name: "STS AssumeRole", url, .. } if url == "https://sts.aliyuncs.com/"),
+            "{err:?}"
+        );
         let err = load(StaticEnv::new().with_var(PROFILE_VAR, "half"), CONFIG)
             .await
             .unwrap_err();

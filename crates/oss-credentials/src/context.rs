@@ -268,6 +268,16 @@ impl Context {
         self
     }
 
+    /// HTTP through [`HyperHttp`](crate::HyperHttp), trusting the extra CA file named by
+    /// `OSS_RS_CA_FILE` in this context's environment, if any. What [`crate::from_env`] uses.
+    ///
+    /// # Errors
+    /// When the CA file cannot be read or holds no certificate.
+    pub fn with_default_http(self) -> Result<Self, crate::Error> {
+        let http = crate::HyperHttp::from_context(&self)?;
+        Ok(self.with_http(http))
+    }
+
     /// The environment.
     pub fn env(&self) -> &dyn Env {
         &*self.env

@@ -9,7 +9,27 @@ use oss_sign::Credentials;
 use crate::context::BoxFuture;
 use crate::ini::Ini;
 use crate::source::provide_by_loading;
-use crate::{Context, CredentialSource, Error, LoadCredentials, Sourced};
+use crate::{
+    AssumeRoleProvider, Context, CredentialSource, EcsRamRoleProvider, Error, LoadCredentials,
+    OidcProvider, Sourced, StsEndpoint,
+};
+use oss_sign::StaticCredentialsProvider;
+
+/// The STS endpoint of a role profile: `sts_endpoint`, else `region_id` / `sts_region`, with
+/// `enable_vpc`; unset keys fall back to the environment.
+fn sts_endpoint(opt: &dyn Fn(&str) -> Option<String>) -> StsEndpoint {
+    let mut e = StsEndpoint::new();
+    if let Some(v) = opt("sts_endpoint") {
+        e = e.with_endpoint(v);
+    }
+    if let Some(v) = opt("sts_region").or_else(|| opt("region_id")) {
+        e = e.with_region(v);
+    }
+    if let Some(v) = opt("enable_vpc") {
+        e = e.with_vpc(v.eq_ignore_ascii_case("true"));
+    }
+    e
+}
 
 const SOURCE: &str = "INI credentials file";
 
@@ -27,8 +47,12 @@ pub const PROFILE_VAR: &str = "ALIBABA_CLOUD_PROFILE";
 /// `ALIBABA_CLOUD_PROFILE`, else `default`.
 ///
 /// Supported `type`: `access_key` (`access_key_id`, `access_key_secret`). `type = sts` is
-/// refused: a static file must not hold an expiring token (credentials-go does the same). The
-/// role and ECS types need the network links and are refused with that reason for now.
+/// refused: a static file must not hold an expiring token (credentials-go does the same).
+/// `ecs_ram_role` (`role_name` optional) asks the metadata service; `ram_role_arn` (the key
+/// pair plus `role_arn`, `role_session_name`, `policy`, `external_id`, `region_id`/`sts_region`,
+/// `sts_endpoint`, `enable_vpc`) calls STS AssumeRole; `oidc_role_arn` (`role_arn`,
+/// `oidc_provider_arn`, `oidc_token_file_path`, …) calls AssumeRoleWithOIDC. Each load calls
+/// the service again; the cache above the chain keeps the result.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -163,6 +187,12 @@ impl ProfileFileProvider {
                     key,
                 })
         };
+        let opt = |key: &str| {
+            section
+                .get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let kind = get("type")?;
         let unsupported = |reason| Error::UnsupportedProfile {
             source_name: SOURCE,
@@ -188,9 +218,46 @@ impl ProfileFileProvider {
                  (credentials-go refuses it too); use type = ram_role_arn, or pass the token \
                  in OSS_SESSION_TOKEN / ALIBABA_CLOUD_SECURITY_TOKEN",
             )),
-            "ecs_ram_role" | "ram_role_arn" | "oidc_role_arn" => Err(unsupported(
-                "it needs the STS / ECS metadata links, which this build does not include yet",
-            )),
+            "ecs_ram_role" => {
+                let mut p = EcsRamRoleProvider::new(self.ctx.clone());
+                if let Some(role) = opt("role_name") {
+                    p = p.with_role_name(role);
+                }
+                p.load().await
+            }
+            "ram_role_arn" => {
+                let source = Credentials::new(get("access_key_id")?, get("access_key_secret")?);
+                let mut p = AssumeRoleProvider::new(
+                    self.ctx.clone(),
+                    StaticCredentialsProvider::new(source),
+                )
+                .with_role_arn(get("role_arn")?)
+                .with_endpoint(sts_endpoint(&opt));
+                if let Some(v) = opt("role_session_name") {
+                    p = p.with_session_name(v);
+                }
+                if let Some(v) = opt("policy") {
+                    p = p.with_policy(v);
+                }
+                if let Some(v) = opt("external_id") {
+                    p = p.with_external_id(v);
+                }
+                p.load().await
+            }
+            "oidc_role_arn" => {
+                let mut p = OidcProvider::new(self.ctx.clone())
+                    .with_role_arn(get("role_arn")?)
+                    .with_provider_arn(get("oidc_provider_arn")?)
+                    .with_token_file(self.ctx.expand_home(get("oidc_token_file_path")?))
+                    .with_endpoint(sts_endpoint(&opt));
+                if let Some(v) = opt("role_session_name") {
+                    p = p.with_session_name(v);
+                }
+                if let Some(v) = opt("policy") {
+                    p = p.with_policy(v);
+                }
+                p.load().await
+            }
             _ => Err(unsupported(
                 "known types are access_key, ecs_ram_role, ram_role_arn and oidc_role_arn",
             )),
@@ -397,7 +464,22 @@ mod tests {
         );
         assert!(msg.contains("must not hold one"), "{msg}");
         assert!(!msg.contains("TOKEN_VALUE") && !msg.contains("SK_STS"));
-        for kind in ["ram_role_arn", "ecs_ram_role", "oidc_role_arn", "bearer"] {
+        let text = "[default]\ntype = bearer\n";
+        let err = load(
+            StaticEnv::new(),
+            MemFiles::new().with_file("/h/.alibabacloud/credentials", text),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::UnsupportedProfile { field: "type", value, .. } if value == "bearer"),
+            "{err:?}"
+        );
+        // The role types are supported now: without their keys they name the missing one.
+        for (kind, key) in [
+            ("ram_role_arn", "access_key_id"),
+            ("oidc_role_arn", "role_arn"),
+        ] {
             let text = format!("[default]\ntype = {kind}\n");
             let err = load(
                 StaticEnv::new(),
@@ -406,7 +488,7 @@ mod tests {
             .await
             .unwrap_err();
             assert!(
-                matches!(&err, Error::UnsupportedProfile { field: "type", value, .. } if value == kind),
+                matches!(&err, Error::MissingKey { key: k, .. } if *k == key),
                 "{err:?}"
             );
         }

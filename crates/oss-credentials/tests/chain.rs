@@ -138,9 +138,10 @@ async fn broken_ini_is_reported_by_name_and_every_link_is_listed() {
 }
 
 #[tokio::test]
-async fn enabled_network_slots_report_unavailable_and_never_connect() {
-    // OIDC and URI configured, ECS metadata not disabled: all three are empty slots, so the
-    // chain reports them (and the default context has no HTTP client at all).
+async fn network_links_are_filled_and_report_their_own_errors() {
+    // OIDC and URI configured, ECS metadata not disabled: each link has its provider, and the
+    // default context has no HTTP client, so each fails naming its source and URL or file
+    // without any connection being made.
     let ctx = Context::new()
         .with_env(
             StaticEnv::new()
@@ -151,19 +152,25 @@ async fn enabled_network_slots_report_unavailable_and_never_connect() {
                     "acs:ram::1:oidc-provider/p",
                 )
                 .with_var("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/var/run/token")
-                .with_var("ALIBABA_CLOUD_CREDENTIALS_URI", "http://127.0.0.1:1/creds"),
+                .with_var(
+                    "ALIBABA_CLOUD_CREDENTIALS_URI",
+                    "http://127.0.0.1:1/creds?t=x",
+                ),
         )
         .with_files(MemFiles::new());
     let err = DefaultChain::new(ctx).resolve().await.unwrap_err();
     let text = err.to_string();
-    for link in ["oidc", "ecs-metadata", "credentials-uri"] {
-        assert!(
-            text.contains(&format!(
-                "[{link}: configured, but this build has no provider for it]"
-            )),
-            "{text}"
-        );
+    for part in [
+        "[STS AssumeRoleWithOIDC: cannot read /var/run/token]",
+        "[ECS metadata: request to http://100.100.100.200/latest/meta-data/ram/security-credentials/ failed",
+        "[credentials URI: request to http://127.0.0.1:1/creds failed",
+    ] {
+        assert!(text.contains(part), "{text}");
     }
+    assert!(
+        !text.contains("t=x"),
+        "the URI's query is not shown: {text}"
+    );
 }
 
 #[tokio::test]
