@@ -18,7 +18,15 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <conformance [--live] | demo | bench [--quick] | fuzz [--smoke | --target T --time S]>";
 
+/// Set for everything xtask runs: the credential chain must never reach for the real ECS
+/// metadata service (`100.100.100.200`) from a developer machine or CI. Tests of the IMDS link
+/// point it at a loopback mock through `OSS_RS_IMDS_ENDPOINT` and clear this themselves.
+const NO_IMDS: (&str, &str) = ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true");
+
 fn main() -> ExitCode {
+    // Still single-threaded here, so changing the environment races with nothing; every child
+    // process inherits it.
+    std::env::set_var(NO_IMDS.0, NO_IMDS.1);
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((task, rest)) = args.split_first() else {
         eprintln!("{USAGE}");
