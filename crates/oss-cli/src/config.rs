@@ -19,7 +19,15 @@ pub(crate) struct Resolved {
 impl GlobalArgs {
     /// The region: `--region` / `OSS_REGION`, else taken from an `oss-<region>.aliyuncs.com`
     /// (or `-internal`) endpoint, else the credentials profile's `region_id`.
+    /// Checked against [`oss_types::Region`], so `--region oss-cn-hangzhou` is refused with a
+    /// did-you-mean before anything is sent.
     pub(crate) fn resolved_region(&self, profile_region: Option<&str>) -> Result<String, Error> {
+        let region = self.unchecked_region(profile_region)?;
+        oss_types::Region::new(region.as_str()).map_err(|e| Error::Config(e.to_string()))?;
+        Ok(region)
+    }
+
+    fn unchecked_region(&self, profile_region: Option<&str>) -> Result<String, Error> {
         if let Some(r) = self.region.as_deref().filter(|r| !r.is_empty()) {
             return Ok(r.to_owned());
         }
@@ -72,7 +80,7 @@ impl GlobalArgs {
             .build()
             .resolve_config()
             .await
-            .map_err(Error::Credentials)?;
+            .map_err(|e| Error::Credentials(Box::new(e)))?;
         Ok(Resolved {
             provider: config.provider,
             credentials: config.credentials,

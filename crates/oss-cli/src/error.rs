@@ -27,7 +27,7 @@ pub enum Error {
     Config(String),
     /// No credentials: the error lists every source of the default chain that was tried.
     #[error("credentials are required")]
-    Credentials(#[source] oss_credentials::Error),
+    Credentials(#[source] Box<oss_credentials::Error>),
     /// The callback flags do not make a valid callback.
     #[error("invalid callback")]
     Callback(#[source] oss_callback::Error),
@@ -92,78 +92,38 @@ impl Error {
     }
 
     /// The OSS request id behind this error, when a response arrived.
-    pub fn request_id(&self) -> Option<String> {
-        if let Error::Upload(e) = self {
-            if let Some(f) = e.callback_failure() {
-                return f.request_id.clone();
-            }
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Upload(e) => e.request_id(),
+            _ => None,
         }
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
-        while let Some(e) = cause {
-            if let Some(t) = transport_error(e) {
-                match t.last() {
-                    oss_transport::Error::Service(s) => return s.request_id.clone(),
-                    oss_transport::Error::BadErrorResponse { request_id, .. } => {
-                        return request_id.clone()
-                    }
-                    oss_transport::Error::CallbackFailed(c) => return c.request_id.clone(),
-                    _ => {}
-                }
-            }
-            cause = e.source();
-        }
-        None
     }
 
-    /// The one-line report: this error and its causes, the OSS message and EC, the request id.
+    /// The one-line report. Formatting choices only: an upload error that carries OSS's answer
+    /// is already complete (its `Display` has code, message, EC and request id); any other
+    /// error is followed by its causes, joined with `": "`, on one line.
     pub fn report(&self) -> String {
         let mut line = self.to_string();
-        if let Error::Upload(e) = self {
-            if let Some(f) = e.callback_failure() {
-                line.push_str(&format!(": {}: {}", f.code, f.message.trim()));
-                if let Some(ec) = &f.ec {
-                    line.push_str(&format!(" (EC {ec})"));
+        let complete = matches!(self, Error::Upload(e)
+            if e.service_fields().is_some() || e.callback_failure().is_some());
+        if !complete {
+            let mut cause = self.source();
+            while let Some(e) = cause {
+                let text = e.to_string();
+                if !text.is_empty() && !line.ends_with(&text) {
+                    line.push_str(": ");
+                    line.push_str(&text);
                 }
-                if let Some(etag) = &f.etag {
-                    line.push_str(&format!("; etag {etag}"));
-                }
-                return with_request_id(line, self.request_id());
+                cause = e.source();
             }
         }
-        let mut cause = self.source();
-        while let Some(e) = cause {
-            let text = e.to_string();
-            if !text.is_empty() && !line.ends_with(&text) {
-                line.push_str(": ");
-                line.push_str(&text);
+        if let Some(id) = self.request_id() {
+            if !line.contains(id) {
+                line.push_str(&format!(" [request id: {id}]"));
             }
-            if let Some(oss_transport::Error::Service(s)) = transport_error(e) {
-                if !s.message.is_empty() {
-                    line.push_str(&format!(" ({})", s.message.trim()));
-                }
-                if let Some(ec) = &s.ec {
-                    line.push_str(&format!(" (EC {ec})"));
-                }
-            }
-            cause = e.source();
         }
-        with_request_id(line.replace(['\n', '\r'], " "), self.request_id())
+        line.replace(['\n', '\r'], " ")
     }
-}
-
-/// The transport error behind `e` (sources may hold it boxed).
-fn transport_error<'a>(
-    e: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a oss_transport::Error> {
-    e.downcast_ref::<oss_transport::Error>()
-        .or_else(|| e.downcast_ref::<Box<oss_transport::Error>>().map(|b| &**b))
-}
-
-fn with_request_id(mut line: String, request_id: Option<String>) -> String {
-    if let Some(id) = request_id {
-        line.push_str(&format!(" [request id: {id}]"));
-    }
-    line
 }
 
 #[cfg(test)]

@@ -413,6 +413,40 @@ fn usage_errors_exit_2_and_bad_input_exits_1_with_one_line() {
 }
 
 #[test]
+fn an_oss_prefixed_region_is_refused_with_a_suggestion() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = small_file(dir.path());
+    for command in [
+        vec![
+            "cp".to_owned(),
+            file.display().to_string(),
+            "oss://b/k".into(),
+        ],
+        vec!["presign".to_owned(), "get".into(), "oss://b/k".into()],
+    ] {
+        let out = base_command()
+            .args([
+                "--region",
+                "oss-cn-hangzhou",
+                "--endpoint",
+                "http://127.0.0.1:1",
+            ])
+            .args(["--access-key-id", "ak", "--access-key-secret", "sk"])
+            .args(&command)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("oss-rs: invalid region \"oss-cn-hangzhou\""),
+            "{stderr}"
+        );
+        assert!(stderr.contains("did you mean \"cn-hangzhou\"?"), "{stderr}");
+    }
+}
+
+#[test]
 fn service_errors_and_failed_callbacks_are_one_line_with_the_request_id() {
     let stack = Stack::start();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -436,7 +470,7 @@ fn service_errors_and_failed_callbacks_are_one_line_with_the_request_id() {
     assert_eq!(errors.len(), 1, "{stderr}");
     assert_eq!(stderr.lines().last(), Some(errors[0]), "{stderr}");
     assert!(
-        errors[0].contains("403 SignatureDoesNotMatch (The request signature"),
+        errors[0].contains("HTTP 403 SignatureDoesNotMatch: The request signature"),
         "{stderr}"
     );
     assert!(errors[0].contains("[request id: "), "{stderr}");

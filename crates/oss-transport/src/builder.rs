@@ -192,6 +192,10 @@ impl ClientBuilder {
     ///
     /// [`Error::Config`] for an invalid region, user agent or root certificate.
     pub fn build(self) -> Result<Client, Error> {
+        if let Some(region) = &self.region {
+            // Checked even beside an explicit endpoint: the region goes into every signature.
+            oss_types::Region::new(region.as_str())?;
+        }
         let endpoint = match (self.endpoint, &self.region) {
             (Some(e), _) => Some(e),
             (None, Some(region)) => Some(Endpoint::region(region)?),

@@ -570,6 +570,8 @@ impl Inner {
         let status = head.status;
         if status == StatusCode::NON_AUTHORITATIVE_INFORMATION && req.carries_callback() {
             return Err(Failure::late(wire::callback_failed(
+                req.bucket.as_deref().unwrap_or_default(),
+                req.key.as_deref().unwrap_or_default(),
                 status,
                 &head.headers,
                 &body,

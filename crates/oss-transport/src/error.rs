@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use http::{HeaderMap, StatusCode};
+use oss_types::CallbackFailure;
 
 /// A boxed error cause (hyper, rustls, the OS).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -21,13 +22,13 @@ pub enum Error {
     ///
     /// Retried when the status is 5xx, 401, 408 or 429, or the code is `RequestTimeTooSkewed` or
     /// `BadRequest`; never for other 4xx.
-    #[error("OSS returned HTTP {} {}", .0.status.as_u16(), .0.code)]
+    #[error("OSS returned {}", .0.summary())]
     Service(Box<ServiceError>),
 
     /// OSS answered with a non-2xx status whose error body could not be parsed.
     ///
     /// Retried by the same status rule as [`Error::Service`].
-    #[error("OSS returned HTTP {} with an unparsable error body: {snippet:?}", .status.as_u16())]
+    #[error("OSS returned HTTP {} with an unparsable error body: {snippet:?}{}", .status.as_u16(), .request_id.as_ref().map(|id| format!(" [request id: {id}]")).unwrap_or_default())]
     BadErrorResponse {
         /// HTTP status of the response.
         status: StatusCode,
@@ -41,8 +42,8 @@ pub enum Error {
     /// stored**, only the callback to the application server failed.
     ///
     /// Never retried (a retry would store the object again and fire the callback again).
-    #[error("upload callback failed (HTTP 203); the object was stored")]
-    CallbackFailed(Box<CallbackFailed>),
+    #[error("{0}")]
+    CallbackFailed(Box<CallbackFailure>),
 
     /// The TCP connection or the TLS handshake failed. Retried.
     #[error("could not connect to {host}")]
@@ -257,7 +258,11 @@ impl fmt::Display for TimeoutPhase {
 }
 
 /// An error response from OSS (protocol §6.1).
-#[derive(Debug, Clone)]
+///
+/// `Debug` prints the names of the document's elements but not the values of those that echo
+/// the request's signature inputs (`StringToSign`, `CanonicalRequest`, `SignatureProvided`, ...):
+/// read them from [`ServiceError::fields`] when debugging a signature.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ServiceError {
     /// HTTP status.
@@ -283,33 +288,49 @@ impl ServiceError {
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields.get(name).map(String::as_str)
     }
+
+    /// Status, code, message, EC and request id: what an upper level copies into its own error.
+    pub fn summary(&self) -> oss_types::ServiceFields {
+        oss_types::ServiceFields {
+            status: self.status.as_u16(),
+            code: self.code.clone(),
+            message: self.message.clone(),
+            ec: self.ec.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
 }
 
-/// A 203 `CallbackFailed` answer to an upload that carried a callback (protocol §4.6): the object
-/// **is stored**, the callback to the application server failed.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct CallbackFailed {
-    /// HTTP status (203).
-    pub status: StatusCode,
-    /// `Code` (normally `CallbackFailed`).
-    pub code: String,
-    /// `Message`, e.g. `Error status : 301.`
-    pub message: String,
-    /// `RequestId`, else the `x-oss-request-id` header.
-    pub request_id: Option<String>,
-    /// `EC`, else the `x-oss-ec` header (e.g. `0007-00000203`).
-    pub ec: Option<String>,
-    /// `ETag` header of the stored object.
-    pub etag: Option<String>,
-    /// `x-oss-hash-crc64ecma` header of the stored object (decimal).
-    pub crc64: Option<String>,
-    /// `x-oss-version-id` header of the stored object.
-    pub version_id: Option<String>,
-    /// Every leaf element of the error document by name.
-    pub fields: BTreeMap<String, String>,
-    /// The response headers.
-    pub headers: HeaderMap,
+/// Elements of an error document that echo what was signed; `Debug` hides their values.
+const SIGNATURE_ECHOES: &[&str] = &[
+    "StringToSign",
+    "StringToSignBytes",
+    "CanonicalRequest",
+    "CanonicalRequestBytes",
+    "SignatureProvided",
+    "OSSAccessKeyId",
+];
+
+impl fmt::Debug for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields: BTreeMap<&str, &str> = self
+            .fields
+            .iter()
+            .map(|(k, v)| {
+                let hidden = SIGNATURE_ECHOES.contains(&k.as_str());
+                (k.as_str(), if hidden { "<hidden>" } else { v.as_str() })
+            })
+            .collect();
+        f.debug_struct("ServiceError")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("request_id", &self.request_id)
+            .field("ec", &self.ec)
+            .field("host_id", &self.host_id)
+            .field("fields", &fields)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]

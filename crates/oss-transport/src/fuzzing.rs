@@ -44,7 +44,13 @@ pub fn error_response(data: &[u8]) {
         }
         other => panic!("unexpected error kind {other:?}"),
     }
-    match callback_failed(StatusCode::NON_AUTHORITATIVE_INFORMATION, &headers, body) {
+    match callback_failed(
+        "b",
+        "k",
+        StatusCode::NON_AUTHORITATIVE_INFORMATION,
+        &headers,
+        body,
+    ) {
         Error::CallbackFailed(failed) => assert!(!failed.code.is_empty()),
         other => panic!("unexpected error kind {other:?}"),
     }

@@ -7,7 +7,8 @@ use base64::Engine as _;
 use http::{HeaderMap, StatusCode};
 use quick_xml::events::Event;
 
-use crate::error::{CallbackFailed, Error, ServiceError};
+use crate::error::{Error, ServiceError};
+use oss_types::CallbackFailure;
 
 /// How many bytes of an unparsable body [`Error::BadErrorResponse`] quotes.
 pub(crate) const SNIPPET_LIMIT: usize = 256;
@@ -40,26 +41,34 @@ pub(crate) fn service_error(status: StatusCode, headers: &HeaderMap, body: &[u8]
     Error::Service(Box::new(build_service(status, headers, fields)))
 }
 
-/// Turns a 203 answer to a callback-carrying request into [`Error::CallbackFailed`].
-pub(crate) fn callback_failed(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+/// Turns a 203 answer to a callback-carrying request on `bucket`/`key` into
+/// [`Error::CallbackFailed`].
+pub(crate) fn callback_failed(
+    bucket: &str,
+    key: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Error {
     let fields = parse_body(headers, body).unwrap_or_default();
     let service = build_service(status, headers, fields);
-    Error::CallbackFailed(Box::new(CallbackFailed {
-        status,
-        code: if service.code.is_empty() {
-            "CallbackFailed".to_owned()
-        } else {
-            service.code
-        },
-        message: service.message,
-        request_id: service.request_id,
-        ec: service.ec,
-        etag: header_str(headers, "etag").map(str::to_owned),
-        crc64: header_str(headers, "x-oss-hash-crc64ecma").map(str::to_owned),
-        version_id: header_str(headers, "x-oss-version-id").map(str::to_owned),
-        fields: service.fields,
-        headers: service.headers,
-    }))
+    let mut failure = CallbackFailure::new(bucket, key);
+    failure.status = status;
+    failure.code = if service.code.is_empty() {
+        "CallbackFailed".to_owned()
+    } else {
+        service.code
+    };
+    failure.message = service.message;
+    failure.request_id = service.request_id;
+    failure.ec = service.ec;
+    failure.etag = header_str(headers, "etag").map(str::to_owned);
+    failure.crc64 =
+        header_str(headers, "x-oss-hash-crc64ecma").and_then(oss_types::Crc64::parse_header);
+    failure.version_id = header_str(headers, "x-oss-version-id").map(str::to_owned);
+    failure.fields = service.fields;
+    failure.headers = service.headers;
+    Error::CallbackFailed(Box::new(failure))
 }
 
 fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, String>, NotAnError> {
@@ -341,6 +350,8 @@ mod tests {
         h.insert("x-oss-hash-crc64ecma", HeaderValue::from_static("123"));
         h.insert("x-oss-version-id", HeaderValue::from_static("v1"));
         match callback_failed(
+            "b",
+            "k",
             StatusCode::NON_AUTHORITATIVE_INFORMATION,
             &h,
             xml.as_bytes(),
@@ -350,7 +361,8 @@ mod tests {
                 assert_eq!(c.ec.as_deref(), Some("0007-00000203"));
                 assert_eq!(c.request_id.as_deref(), Some("r1"));
                 assert_eq!(c.etag.as_deref(), Some("\"E\""));
-                assert_eq!(c.crc64.as_deref(), Some("123"));
+                assert_eq!(c.crc64, Some(123));
+                assert_eq!((c.bucket.as_str(), c.key.as_str()), ("b", "k"));
                 assert_eq!(c.version_id.as_deref(), Some("v1"));
             }
             other => panic!("{other:?}"),

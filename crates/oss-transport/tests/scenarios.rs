@@ -172,7 +172,7 @@ async fn callback_failed_203_is_typed_and_not_retried() {
         cb.etag.as_deref(),
         Some("\"D41D8CD98F00B204E9800998ECF8427E\"")
     );
-    assert_eq!(cb.crc64.as_deref(), Some("8707180448768400016"));
+    assert_eq!(cb.crc64, Some(8707180448768400016));
     assert_eq!(cb.version_id.as_deref(), Some("v-1"));
     assert!(!err.is_retryable());
     assert_eq!(hits(&server).await, 1);

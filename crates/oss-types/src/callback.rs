@@ -9,7 +9,8 @@ use http::{HeaderMap, StatusCode};
 /// object is stored**, only the callback to the application server failed. A 203 always means
 /// that, so there is no flag to ask.
 ///
-/// `Display` is one complete line: target, OSS code and message, EC, ETag and request id.
+/// `Display` is one complete line: target, OSS code and message, EC, ETag, upload id and
+/// request id.
 ///
 /// ```
 /// let mut f = oss_types::CallbackFailure::new("b", "k");
@@ -19,7 +20,7 @@ use http::{HeaderMap, StatusCode};
 /// f.request_id = Some("R1".into());
 /// assert_eq!(
 ///     f.to_string(),
-///     "upload callback failed for oss://b/k (the object is stored): CallbackFailed: Error status : 500. (EC 0007-00000203) [request id: R1]"
+///     "upload callback failed for oss://b/k; the object is stored: CallbackFailed: Error status : 500. (EC 0007-00000203) [request id: R1]"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,13 +79,9 @@ impl fmt::Display for CallbackFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "upload callback failed for oss://{}/{}",
+            "upload callback failed for oss://{}/{}; the object is stored",
             self.bucket, self.key
         )?;
-        if let Some(id) = &self.upload_id {
-            write!(f, " upload {id}")?;
-        }
-        f.write_str(" (the object is stored)")?;
         if !self.code.is_empty() {
             write!(f, ": {}", self.code)?;
         }
@@ -97,6 +94,59 @@ impl fmt::Display for CallbackFailure {
         }
         if let Some(etag) = &self.etag {
             write!(f, "; etag {etag}")?;
+        }
+        if let Some(id) = &self.upload_id {
+            write!(f, "; upload {id}")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id: {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// The identity of an OSS error answer, which each level's error copies so that its `Display`
+/// is one complete line: HTTP status, code, message, EC and request id.
+///
+/// ```
+/// let f = oss_types::ServiceFields {
+///     status: 403,
+///     code: "AccessDenied".into(),
+///     message: "You have no right to access this object.".into(),
+///     ec: Some("0003-00000001".into()),
+///     request_id: Some("R1".into()),
+/// };
+/// assert_eq!(
+///     f.to_string(),
+///     "HTTP 403 AccessDenied: You have no right to access this object. (EC 0003-00000001) [request id: R1]"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceFields {
+    /// HTTP status code.
+    pub status: u16,
+    /// OSS error code (`NoSuchKey`); empty when the answer had no error document.
+    pub code: String,
+    /// OSS error message.
+    pub message: String,
+    /// OSS EC (`0003-00000001`).
+    pub ec: Option<String>,
+    /// Request id of the failed request.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for ServiceFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if !self.code.is_empty() {
+            write!(f, " {}", self.code)?;
+        }
+        let message = self.message.trim();
+        if !message.is_empty() {
+            write!(f, ": {}", one_line(message))?;
+        }
+        if let Some(ec) = &self.ec {
+            write!(f, " (EC {ec})")?;
         }
         if let Some(id) = &self.request_id {
             write!(f, " [request id: {id}]")?;

@@ -11,7 +11,8 @@
 //! - [`Crc64`] is the `x-oss-hash-crc64ecma` checksum, streaming and combinable.
 //! - [`limits`] holds OSS's multipart limits.
 //! - [`CallbackFailure`] is the record of a 203 `CallbackFailed` answer, the same from the
-//!   transport to the CLI.
+//!   transport to the CLI; [`ServiceFields`] is what every level copies from an OSS error
+//!   answer so its one-line `Display` is complete.
 //!
 //! ```
 //! use oss_types::{BucketName, Crc64, Endpoint, PartNumber, Region};
@@ -43,7 +44,7 @@ mod part;
 mod region;
 
 pub use bucket::BucketName;
-pub use callback::CallbackFailure;
+pub use callback::{CallbackFailure, ServiceFields};
 pub use crc::Crc64;
 pub use encoding::{encode_query, percent_encode, percent_encode_chunks};
 pub use endpoint::{Addressing, Endpoint, Scheme};

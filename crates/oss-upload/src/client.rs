@@ -6,7 +6,23 @@ use std::sync::{Arc, Mutex};
 use oss_sign::{Credentials, Product, ProvideCredentials, Signer, StaticCredentialsProvider};
 use oss_transport::{Addressing, Endpoint, HttpSend, Request, Response};
 
-use crate::error::{CallbackFailure, Error};
+use crate::error::Error;
+use oss_types::{CallbackFailure, ServiceFields};
+
+/// What OSS answered, copied from the transport's error so that [`Error::Request`] says it.
+pub(crate) fn service_fields(e: &oss_transport::Error) -> Option<ServiceFields> {
+    match e.last() {
+        oss_transport::Error::Service(s) => Some(s.summary()),
+        oss_transport::Error::BadErrorResponse {
+            status, request_id, ..
+        } => Some(ServiceFields {
+            status: status.as_u16(),
+            request_id: request_id.clone(),
+            ..ServiceFields::default()
+        }),
+        _ => None,
+    }
+}
 use crate::progress::{AttemptObserver, Tracker};
 use oss_types::Crc64;
 
@@ -405,18 +421,11 @@ impl Client {
 
     fn map_error(&self, e: oss_transport::Error, ctx: &Ctx, slot: &MismatchSlot) -> Error {
         if let oss_transport::Error::CallbackFailed(cf) = e.last() {
-            return Error::CallbackFailed(Box::new(CallbackFailure {
-                bucket: self.inner.bucket.clone(),
-                key: ctx.key.clone(),
-                upload_id: ctx.upload_id.clone(),
-                code: cf.code.clone(),
-                message: cf.message.clone(),
-                ec: cf.ec.clone(),
-                request_id: cf.request_id.clone(),
-                etag: cf.etag.clone(),
-                crc64: cf.crc64.as_deref().and_then(Crc64::parse_header),
-                version_id: cf.version_id.clone(),
-            }));
+            let mut failure: CallbackFailure = (**cf).clone();
+            failure.bucket = self.inner.bucket.clone();
+            failure.key = ctx.key.clone();
+            failure.upload_id = ctx.upload_id.clone();
+            return Error::CallbackFailed(Box::new(failure));
         }
         if let oss_transport::Error::CheckFailed { .. } = e.last() {
             if let Some((client, server)) = slot.lock().ok().and_then(|s| *s) {
@@ -430,6 +439,7 @@ impl Client {
         Error::Request {
             operation: ctx.operation.clone(),
             target: self.target(&ctx.key, ctx.upload_id.as_deref()),
+            oss: service_fields(&e).map(Box::new),
             source: Box::new(e),
         }
     }

@@ -2,43 +2,14 @@
 
 use std::path::PathBuf;
 
-/// Details of a 203 `CallbackFailed` answer: **the object is stored**, only the callback to the
-/// application server failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CallbackFailure {
-    /// Bucket of the stored object.
-    pub bucket: String,
-    /// Key of the stored object.
-    pub key: String,
-    /// Multipart upload id, for multipart and resumable uploads.
-    pub upload_id: Option<String>,
-    /// OSS error code (normally `CallbackFailed`).
-    pub code: String,
-    /// OSS error message, e.g. `Error status : 500.`
-    pub message: String,
-    /// OSS EC, e.g. `0007-00000203`.
-    pub ec: Option<String>,
-    /// Request id of the upload request.
-    pub request_id: Option<String>,
-    /// ETag of the stored object.
-    pub etag: Option<String>,
-    /// CRC-64 of the stored object.
-    pub crc64: Option<u64>,
-    /// Version id of the stored object.
-    pub version_id: Option<String>,
-}
-
-impl CallbackFailure {
-    /// Always true: OSS stores the object before it calls the application server.
-    pub fn object_stored(&self) -> bool {
-        true
-    }
-}
+use oss_types::{CallbackFailure, ServiceFields};
 
 /// Everything an upload or object call can fail with.
 ///
-/// `Display` describes this level only; the cause is in [`std::error::Error::source`].
+/// `Display` is one complete line for this level: the operation, the target and, when OSS
+/// answered, its status, code, message, EC and request id (copied from the transport's error,
+/// so a report never has to walk the source chain for them). The cause is in
+/// [`std::error::Error::source`]; `Debug` never shows a signature or string to sign.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -72,16 +43,18 @@ pub enum Error {
     Sign(#[source] oss_sign::Error),
 
     /// The upload's callback failed (HTTP 203): **the object is stored**. Never retried.
-    #[error("upload callback failed for oss://{}/{}; the object is stored", .0.bucket, .0.key)]
+    #[error("{0}")]
     CallbackFailed(Box<CallbackFailure>),
 
     /// A request to OSS failed (service error, connection, timeout, exhausted retries).
-    #[error("{operation} failed for {target}")]
+    #[error("{operation} failed for {target}{}", fields_suffix(.oss))]
     Request {
         /// Which call, e.g. `PutObject`, `UploadPart 3`.
         operation: String,
         /// `oss://bucket/key` (plus ` upload <id>` for multipart calls).
         target: String,
+        /// OSS's answer (status, code, message, EC, request id) when one arrived.
+        oss: Option<Box<ServiceFields>>,
         /// The transport's error.
         #[source]
         source: Box<oss_transport::Error>,
@@ -100,7 +73,7 @@ pub enum Error {
 
     /// A multipart upload failed; names the upload id and the object. The upload was aborted
     /// unless `leave_parts_on_error` was set (or it is resumable).
-    #[error("multipart upload {upload_id} of oss://{bucket}/{key} failed")]
+    #[error("multipart upload {upload_id} of oss://{bucket}/{key} failed{}", fields_suffix(.oss))]
     Multipart {
         /// Upload id.
         upload_id: String,
@@ -108,6 +81,8 @@ pub enum Error {
         bucket: String,
         /// Key.
         key: String,
+        /// OSS's answer to the call that failed, copied from `source`.
+        oss: Option<Box<ServiceFields>>,
         /// What failed.
         #[source]
         source: Box<Error>,
@@ -147,7 +122,28 @@ pub enum Error {
     },
 }
 
+/// `": HTTP 403 Code: message (EC ..) [request id: ..]"`, or nothing.
+fn fields_suffix(oss: &Option<Box<ServiceFields>>) -> String {
+    oss.as_ref().map(|o| format!(": {o}")).unwrap_or_default()
+}
+
 impl Error {
+    /// OSS's answer behind this error (status, code, message, EC, request id), when one arrived.
+    pub fn service_fields(&self) -> Option<&ServiceFields> {
+        match self {
+            Error::Request { oss, .. } | Error::Multipart { oss, .. } => oss.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The OSS request id behind this error, when a response arrived.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::CallbackFailed(f) => f.request_id.as_deref(),
+            _ => self.service_fields()?.request_id.as_deref(),
+        }
+    }
+
     /// Whether sending again may succeed (transport errors as the transport classifies them,
     /// CRC mismatches). `CallbackFailed` is never retryable.
     pub fn is_retryable(&self) -> bool {
@@ -159,7 +155,8 @@ impl Error {
         }
     }
 
-    /// The callback failure, if this is one.
+    /// The callback failure, if this is one. A 203 always means the object is stored
+    /// (protocol §4.6).
     pub fn callback_failure(&self) -> Option<&CallbackFailure> {
         match self {
             Error::CallbackFailed(f) => Some(f),
@@ -226,25 +223,41 @@ mod tests {
 
     #[test]
     fn callback_failed_is_not_retryable() {
-        let e = Error::CallbackFailed(Box::new(CallbackFailure {
-            bucket: "b".into(),
-            key: "k".into(),
-            upload_id: Some("U".into()),
-            code: "CallbackFailed".into(),
-            message: "m".into(),
-            ec: None,
-            request_id: None,
-            etag: None,
-            crc64: None,
-            version_id: None,
-        }));
+        let mut f = CallbackFailure::new("b", "k");
+        f.upload_id = Some("U".into());
+        f.code = "CallbackFailed".into();
+        f.message = "m".into();
+        let e = Error::CallbackFailed(Box::new(f));
         assert!(!e.is_retryable());
         assert_eq!(e.upload_id(), Some("U"));
         assert_eq!(e.service_code(), Some("CallbackFailed"));
         assert_eq!(
             e.to_string(),
-            "upload callback failed for oss://b/k; the object is stored"
+            "upload callback failed for oss://b/k; the object is stored: CallbackFailed: m; upload U"
         );
-        assert!(e.callback_failure().unwrap().object_stored());
+        assert!(e.callback_failure().is_some());
+    }
+
+    #[test]
+    fn request_display_is_one_complete_line() {
+        let e = Error::Request {
+            operation: "PutObject".into(),
+            target: "oss://b/k".into(),
+            oss: Some(Box::new(ServiceFields {
+                status: 404,
+                code: "NoSuchBucket".into(),
+                message: "The specified bucket does not exist.\n".into(),
+                ec: Some("0015-00000101".into()),
+                request_id: Some("R1".into()),
+            })),
+            source: Box::new(oss_transport::Error::Timeout {
+                phase: oss_transport::TimeoutPhase::Read,
+            }),
+        };
+        assert_eq!(
+            e.to_string(),
+            "PutObject failed for oss://b/k: HTTP 404 NoSuchBucket: The specified bucket does not exist. (EC 0015-00000101) [request id: R1]"
+        );
+        assert_eq!(e.request_id(), Some("R1"));
     }
 }

@@ -92,6 +92,7 @@ impl ObjectBody {
                 r.map_err(|e| Error::Request {
                     operation: "GetObject (body)".into(),
                     target: String::new(),
+                    oss: None,
                     source: Box::new(e),
                 })
             }),
@@ -167,6 +168,7 @@ impl GetObject {
             let resp = t.send_streaming(req).await.map_err(|e| Error::Request {
                 operation: ctx.operation.clone(),
                 target: self.client.target(&self.key, None),
+                oss: crate::client::service_fields(&e).map(Box::new),
                 source: Box::new(e),
             })?;
             return Ok(GetObjectOutput {

@@ -70,6 +70,7 @@ pub(crate) fn wrap(client: &Client, key: &str, upload_id: &str, e: Error) -> Err
             upload_id: upload_id.to_owned(),
             bucket: client.bucket().to_owned(),
             key: key.to_owned(),
+            oss: e.service_fields().cloned().map(Box::new),
             source: Box::new(e),
         },
     }

@@ -191,7 +191,6 @@ async fn callback_failed(path: Path) {
         panic!("expected CallbackFailed, got {err:?}")
     };
     assert!(!err.is_retryable());
-    assert!(f.object_stored());
     assert_eq!(f.code, "CallbackFailed");
     assert_eq!(f.bucket, BUCKET);
     assert!(
