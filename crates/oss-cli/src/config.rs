@@ -69,7 +69,11 @@ impl GlobalArgs {
                 profile_region: None,
             });
         }
-        let mut chain = DefaultChain::builder().with_context(Context::new());
+        // A real HTTP client (trusting OSS_RS_CA_FILE) for the IMDS, STS and URI links.
+        let ctx = Context::new()
+            .with_default_http()
+            .map_err(|e| Error::Credentials(Box::new(e)))?;
+        let mut chain = DefaultChain::builder().with_context(ctx);
         if let Some(p) = self.profile.as_deref().filter(|p| !p.is_empty()) {
             chain = chain.with_profile(p);
         }

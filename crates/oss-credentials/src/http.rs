@@ -193,6 +193,23 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> 
     Ok(certs)
 }
 
+/// The extra root certificates (DER) named by [`CA_FILE_VAR`] in `ctx`, empty when it is
+/// unset: what a transport adds beside its bundled roots (for example with
+/// `oss_transport::ClientBuilder::with_root_certificate`), so that the OSS side and the STS
+/// client trust the same private CA.
+///
+/// # Errors
+/// As [`read_ca_file`].
+pub fn extra_roots_from_env(ctx: &Context) -> Result<Vec<Vec<u8>>, Error> {
+    match ctx.non_empty(CA_FILE_VAR) {
+        Some(p) => Ok(read_ca_file(&ctx.expand_home(&p))?
+            .into_iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect()),
+        None => Ok(Vec::new()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +231,33 @@ mod tests {
         let err = HyperHttp::new().fetch(req).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         server.abort();
+    }
+
+    #[test]
+    fn extra_roots_from_env_reads_the_named_pem() {
+        // PEM framing around bytes that are not a certificate.
+        use base64::Engine as _;
+        let fake = base64::engine::general_purpose::STANDARD.encode(b"not DER but PEM-framed");
+        let dir = std::env::temp_dir().join(format!("oss-cred-roots-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("ca.pem");
+        std::fs::write(
+            &f,
+            format!("-----BEGIN CERTIFICATE-----\n{fake}\n-----END CERTIFICATE-----\n"),
+        )
+        .unwrap();
+        let ctx = Context::new()
+            .with_env(crate::StaticEnv::new().with_var(CA_FILE_VAR, f.to_str().unwrap()));
+        // PEM framing is all this step checks; rustls judges the DER when the client is built.
+        let roots = extra_roots_from_env(&ctx).unwrap();
+        assert_eq!(roots, vec![b"not DER but PEM-framed".to_vec()]);
+        assert!(matches!(
+            HyperHttp::from_context(&ctx).unwrap_err(),
+            Error::BadCaFile { .. }
+        ));
+        let unset = Context::new().with_env(crate::StaticEnv::new());
+        assert!(extra_roots_from_env(&unset).unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

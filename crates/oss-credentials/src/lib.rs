@@ -77,7 +77,7 @@ pub use context::{
 };
 pub use env::EnvProvider;
 pub use error::{Attempt, AttemptOutcome, Error};
-pub use http::{read_ca_file, FetchTimeout, HyperHttp, CA_FILE_VAR};
+pub use http::{extra_roots_from_env, read_ca_file, FetchTimeout, HyperHttp, CA_FILE_VAR};
 pub use imds::{
     EcsRamRoleProvider, ECS_METADATA_VAR, IMDSV1_DISABLED_VAR, IMDS_DEFAULT_ENDPOINT,
     IMDS_ENDPOINT_VAR,
