@@ -472,10 +472,7 @@ mod tests {
             .with_region("cn-hangzhou")
             .with_static_credentials("AKID", "super-secret");
         let text = format!("{b:?}");
-        assert!(
-            text.contains("AKID") || !text.contains("super-secret"),
-            "{text}"
-        );
+        assert!(text.contains("AKID"), "{text}");
         assert!(!text.contains("super-secret"), "{text}");
         let client = b.build().unwrap();
         let text = format!("{client:?}");

@@ -36,8 +36,9 @@ pub enum ProgressEvent {
         /// Why.
         reason: String,
     },
-    /// A request was sent again after a retryable failure (here: a CRC-64 mismatch the uploader
-    /// detected itself; the transport's own retries are below this layer).
+    /// A request is being sent again after a retryable failure: a retry of the transport (seen
+    /// through the request's byte counter starting over, see `AttemptObserver`) or of the
+    /// uploader itself after a CRC-64 mismatch.
     Retried {
         /// What was retried, e.g. `UploadPart 3`.
         operation: String,

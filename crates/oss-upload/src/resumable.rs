@@ -232,12 +232,15 @@ impl ResumableUpload {
         }
         .await;
         match result {
+            // The object is stored either way: a checkpoint that cannot be removed must not
+            // replace the outcome (callers match on success and on `CallbackFailed`). A leftover
+            // file is harmless: its upload is complete, so the next run discards it.
             Ok(out) => {
-                remove_checkpoint(&ckpt_path).await?;
+                remove_after_complete(&ckpt_path).await;
                 Ok(out)
             }
             Err(e @ Error::CallbackFailed(_)) => {
-                remove_checkpoint(&ckpt_path).await?;
+                remove_after_complete(&ckpt_path).await;
                 Err(e)
             }
             Err(e) => Err(wrap(&client, &key, &upload_id, e)),
@@ -325,6 +328,13 @@ impl ResumableUpload {
             put = put.with_progress(p);
         }
         put
+    }
+}
+
+/// Removes the checkpoint of a completed upload, logging (not returning) a failure.
+async fn remove_after_complete(path: &Path) {
+    if let Err(e) = remove_checkpoint(path).await {
+        tracing::warn!(error = %e, "the checkpoint of a completed upload could not be removed");
     }
 }
 

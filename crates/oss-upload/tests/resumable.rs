@@ -352,3 +352,59 @@ async fn configured_checkpoint_dir_and_failed_callback_remove_the_checkpoint() {
         SIZE as u64
     );
 }
+
+/// Replaces the checkpoint with a non-empty directory once every part is recorded, so removing
+/// it after Complete fails.
+fn break_checkpoint_after_last_part(path: PathBuf) -> Progress {
+    let done = Arc::new(AtomicU32::new(0));
+    Progress::new(move |e| {
+        if let ProgressEvent::PartDone { .. } = e {
+            if done.fetch_add(1, Ordering::SeqCst) + 1 == PARTS as u32 {
+                std::fs::remove_file(&path).unwrap();
+                std::fs::create_dir(&path).unwrap();
+                std::fs::write(path.join("keep"), b"x").unwrap();
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_checkpoint_that_cannot_be_removed_does_not_hide_the_outcome() {
+    let h = Harness::start().await;
+    let body = data(SIZE);
+    let src = h.write_file("unremovable.bin", &body);
+
+    // Success stays success.
+    let key = "ckpt/unremovable-ok.bin";
+    let upload = h.client.resumable_upload(key, &src).with_part_size(PART);
+    let ckpt = upload.checkpoint_path().await.unwrap();
+    let out = upload
+        .with_progress(break_checkpoint_after_last_part(ckpt.clone()))
+        .send()
+        .await
+        .expect("the upload succeeded; a leftover checkpoint must not turn it into an error");
+    assert_eq!(out.crc64, Some(Crc64::checksum(&body)));
+    assert_eq!(h.stored(key).await, body);
+    std::fs::remove_dir_all(&ckpt).unwrap();
+
+    // A failed callback stays CallbackFailed, so callers can still match on it.
+    h.cb.fail(true);
+    let key = "ckpt/unremovable-cb.bin";
+    let upload = h
+        .client
+        .resumable_upload(key, &src)
+        .with_part_size(PART)
+        .with_callback(h.callback(CallbackBodyType::Json))
+        .with_callback_vars(vars());
+    let ckpt = upload.checkpoint_path().await.unwrap();
+    let err = upload
+        .with_progress(break_checkpoint_after_last_part(ckpt.clone()))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, oss_upload::Error::CallbackFailed(_)),
+        "{err:?}"
+    );
+    std::fs::remove_dir_all(&ckpt).unwrap();
+}
