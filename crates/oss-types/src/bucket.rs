@@ -99,7 +99,7 @@ impl fmt::Display for BucketName {
 mod tests {
     use super::*;
 
-    // Moved from oss-sign's `bucket.rs` (`is_valid_bucket_name`).
+    // Moved from oss-sign's `bucket.rs` (the free function this type replaced).
     #[test]
     fn lengths_and_edges() {
         assert!(BucketName::new("abc").is_ok());
