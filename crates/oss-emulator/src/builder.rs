@@ -10,6 +10,7 @@ use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
 use tokio::net::TcpListener;
 
+use crate::buckets::Buckets;
 use crate::error::Error;
 use crate::server::Emulator;
 use crate::state::{Config, State};
@@ -31,6 +32,8 @@ pub struct EmulatorBuilder {
     rsa_key_pem: Option<String>,
     limits: Limits,
     log_capacity: usize,
+    auto_create_buckets: bool,
+    buckets: Vec<String>,
 }
 
 /// Connection limits, fixed at start.
@@ -63,6 +66,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("rsa_key_pem", &self.rsa_key_pem.as_ref().map(|_| "***"))
             .field("limits", &self.limits)
             .field("log_capacity", &self.log_capacity)
+            .field("auto_create_buckets", &self.auto_create_buckets)
+            .field("buckets", &self.buckets)
             .finish()
     }
 }
@@ -85,6 +90,8 @@ impl Default for EmulatorBuilder {
                 max_connections: DEFAULT_MAX_CONNECTIONS,
             },
             log_capacity: crate::ring::DEFAULT_LOG_CAPACITY,
+            auto_create_buckets: true,
+            buckets: Vec::new(),
         }
     }
 }
@@ -176,10 +183,27 @@ impl EmulatorBuilder {
         self
     }
 
+    /// `true`: a bucket nobody created springs into existence on first use. `false`: buckets
+    /// exist only once created (PutBucket, or [`with_bucket`](Self::with_bucket)), and any
+    /// other operation on a missing bucket answers 404 `NoSuchBucket`, as OSS does. Default
+    /// `true` for the library, so tests need no set-up; the binaries default to strict
+    /// (`--auto-create-buckets` turns this on).
+    pub fn with_auto_create_buckets(mut self, on: bool) -> Self {
+        self.auto_create_buckets = on;
+        self
+    }
+
+    /// Creates bucket `name` at start (call once per bucket). Default: no buckets.
+    pub fn with_bucket(mut self, name: impl Into<String>) -> Self {
+        self.buckets.push(name.into());
+        self
+    }
+
     /// Binds the listener and starts serving.
     ///
     /// # Errors
-    /// [`Error::Config`] for an empty key id or region, a zero timeout or connection cap,
+    /// [`Error::Config`] for an empty key id or region, a zero timeout or connection cap, an
+    /// invalid bucket name given to [`with_bucket`](Self::with_bucket),
     /// [`Error::RsaKey`] for an unusable key,
     /// [`Error::Io`] when the data dir cannot be created, [`Error::Bind`] when the address is taken.
     pub async fn start(self) -> Result<Emulator, Error> {
@@ -226,6 +250,23 @@ impl EmulatorBuilder {
             })?,
             None => Storage::memory(),
         };
+        let buckets = match &self.data_dir {
+            Some(dir) => {
+                Buckets::disk(dir, self.auto_create_buckets).map_err(|source| Error::Io {
+                    path: dir.clone(),
+                    source,
+                })?
+            }
+            None => Buckets::memory(self.auto_create_buckets),
+        };
+        for name in &self.buckets {
+            oss_types::BucketName::check(name)
+                .map_err(|e| Error::Config(format!("bucket {name:?}: {e}")))?;
+            buckets.create(name).map_err(|source| Error::Io {
+                path: self.data_dir.clone().unwrap_or_default(),
+                source,
+            })?;
+        }
         let listener = TcpListener::bind(self.listen)
             .await
             .map_err(|source| Error::Bind {
@@ -249,6 +290,7 @@ impl EmulatorBuilder {
         let state = State::new(
             config,
             storage,
+            buckets,
             endpoint,
             rsa_key,
             public_key_pem,

@@ -46,6 +46,14 @@ pub struct ServeArgs {
     /// counted at /__emulator/stats)
     #[arg(long, default_value_t = crate::ring::DEFAULT_LOG_CAPACITY, value_name = "N")]
     pub log_capacity: usize,
+    /// Create this bucket at start (repeat for more). Buckets can also be made with PutBucket
+    /// (`oss-rs mb`)
+    #[arg(long = "create-bucket", value_name = "NAME")]
+    pub create_buckets: Vec<String>,
+    /// Create a bucket on its first use instead of answering NoSuchBucket [default: strict,
+    /// like OSS: buckets exist only once created]
+    #[arg(long)]
+    pub auto_create_buckets: bool,
 }
 
 /// A count of at least 1.
@@ -81,7 +89,11 @@ impl ServeArgs {
             .header_read_timeout(self.header_read_timeout)
             .idle_timeout(self.idle_timeout)
             .max_connections(self.max_connections)
-            .log_capacity(self.log_capacity);
+            .log_capacity(self.log_capacity)
+            .with_auto_create_buckets(self.auto_create_buckets);
+        for name in &self.create_buckets {
+            b = b.with_bucket(name.clone());
+        }
         if let Some(token) = &self.sts_token {
             b = b.sts_token(token.clone());
         }
@@ -117,6 +129,12 @@ mod tests {
         assert_eq!(c.idle_timeout, Duration::from_secs(60));
         assert_eq!(c.callback_timeout, Duration::from_secs(5));
         assert_eq!(c.max_connections, crate::builder::DEFAULT_MAX_CONNECTIONS);
+        assert!(!c.auto_create_buckets, "the binaries are strict by default");
+        assert!(c.create_buckets.is_empty());
+        let c = Cmd::try_parse_from(["x", "--create-bucket", "a1", "--create-bucket", "b2"])
+            .unwrap()
+            .serve;
+        assert_eq!(c.create_buckets, ["a1", "b2"]);
         let c = Cmd::try_parse_from(["x", "--header-read-timeout", "0.25"])
             .unwrap()
             .serve;

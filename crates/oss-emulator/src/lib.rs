@@ -9,7 +9,14 @@
 //! - **Operations**: PutObject, GetObject (with `Range`), HeadObject, DeleteObject,
 //!   InitiateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload,
 //!   ListParts (paginated) and PostObject, path-style (`/bucket/key`) or virtual-hosted
-//!   (`Host: bucket.127.0.0.1:PORT`). Buckets are created on first use.
+//!   (`Host: bucket.127.0.0.1:PORT`).
+//! - **Buckets and listing**: PutBucket, DeleteBucket (`BucketNotEmpty` while objects or uploads
+//!   remain), GetBucketInfo, ListBuckets; ListObjects v1 and v2, ListMultipartUploads and
+//!   DeleteMultipleObjects, in byte-wise key order with OSS's pagination and
+//!   `encoding-type=url`. The library builder creates a bucket on its first use
+//!   ([`EmulatorBuilder::with_auto_create_buckets`], default on, so tests need no set-up); the
+//!   binaries are strict like OSS (`NoSuchBucket`) unless given `--auto-create-buckets`, and
+//!   `--create-bucket NAME` makes buckets at start.
 //! - **Callbacks** on PutObject, PostObject and CompleteMultipartUpload from any one carrier
 //!   (headers, query or form), signed with the emulator's RSA key whose PEM is served at
 //!   `GET /__emulator/pubkey.pem`; 200 with the callback's JSON, or 203 `CallbackFailed`.
@@ -55,6 +62,7 @@
 mod admin;
 mod auth;
 mod body;
+mod buckets;
 mod builder;
 mod callback;
 pub mod cli;

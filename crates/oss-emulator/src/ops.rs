@@ -1,9 +1,14 @@
 //! The object operations, one file per group, and what they share: receiving a body into
 //! storage, `Content-MD5` checks, ETags, stored headers and callback system values.
 
+pub(crate) mod bucket;
+pub(crate) mod cors;
+pub(crate) mod delete_multiple;
 pub(crate) mod get;
+pub(crate) mod list;
 pub(crate) mod multipart;
 pub(crate) mod post_object;
+pub(crate) mod post_redirect;
 pub(crate) mod put;
 
 use base64::Engine as _;
@@ -71,15 +76,20 @@ pub(crate) fn expected_md5(headers: &HeaderMap) -> Result<Option<[u8; 16]>, ApiE
 
 /// Compares the body's MD5 with `Content-MD5` (400 `InvalidDigest` 0017-00000503).
 pub(crate) fn check_md5(expected: Option<[u8; 16]>, blob: &Blob) -> Result<(), ApiError> {
+    check_md5_digest(expected, &blob.md5)
+}
+
+/// Compares a body's MD5 with `Content-MD5` (400 `InvalidDigest` 0017-00000503).
+pub(crate) fn check_md5_digest(expected: Option<[u8; 16]>, got: &[u8; 16]) -> Result<(), ApiError> {
     match expected {
-        Some(want) if want != blob.md5 => Err(ApiError::new(
+        Some(want) if want != *got => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "InvalidDigest",
             Some("0017-00000503"),
             "The Content-MD5 you specified did not match what we received.",
         )
         .with("Content-MD5", base64_md5(&want))
-        .with("CalculatedMD5", base64_md5(&blob.md5))),
+        .with("CalculatedMD5", base64_md5(got))),
         _ => Ok(()),
     }
 }

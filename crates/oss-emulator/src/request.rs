@@ -179,8 +179,22 @@ pub enum Operation {
     ListParts,
     /// `POST /` with a multipart/form-data body.
     PostObject,
-    /// `PUT /bucket` (accepted; buckets are also created on first use).
+    /// `PUT /bucket`: creates the bucket (succeeds again for an existing one).
     PutBucket,
+    /// `DELETE /bucket`: only an empty bucket (no objects, no uploads).
+    DeleteBucket,
+    /// `GET /?bucketInfo`.
+    GetBucketInfo,
+    /// `GET /` on the service (no bucket).
+    ListBuckets,
+    /// `GET /bucket` (v1, `marker`).
+    ListObjects,
+    /// `GET /bucket?list-type=2`.
+    ListObjectsV2,
+    /// `GET /bucket?uploads`.
+    ListMultipartUploads,
+    /// `POST /bucket?delete`.
+    DeleteMultipleObjects,
     /// Anything the emulator does not implement.
     Unsupported,
 }
@@ -200,6 +214,13 @@ impl Operation {
             Operation::ListParts => "ListParts",
             Operation::PostObject => "PostObject",
             Operation::PutBucket => "PutBucket",
+            Operation::DeleteBucket => "DeleteBucket",
+            Operation::GetBucketInfo => "GetBucketInfo",
+            Operation::ListBuckets => "ListBuckets",
+            Operation::ListObjects => "ListObjects",
+            Operation::ListObjectsV2 => "ListObjectsV2",
+            Operation::ListMultipartUploads => "ListMultipartUploads",
+            Operation::DeleteMultipleObjects => "DeleteMultipleObjects",
             Operation::Unsupported => "Unsupported",
         }
     }

@@ -165,11 +165,27 @@ pub(crate) async fn handle(
     resp
 }
 
+/// Query parameters of ListObjects (v1); a bucket GET with any other is another operation.
+const LIST_V1_PARAMS: &[&str] = &["prefix", "delimiter", "marker", "max-keys", "encoding-type"];
+
 fn classify(method: &Method, has_key: bool, query: &Query) -> Operation {
     match (method.as_str(), has_key) {
         ("PUT", true) if query.has("partNumber") || query.has("uploadId") => Operation::UploadPart,
         ("PUT", true) => Operation::PutObject,
         ("PUT", false) if query.0.is_empty() => Operation::PutBucket,
+        ("DELETE", false) if query.0.is_empty() => Operation::DeleteBucket,
+        ("GET", false) if query.has("bucketInfo") => Operation::GetBucketInfo,
+        ("GET", false) if query.has("uploads") => Operation::ListMultipartUploads,
+        ("GET", false) if query.get("list-type") == Some("2") => Operation::ListObjectsV2,
+        ("GET", false)
+            if query
+                .0
+                .iter()
+                .all(|(k, _)| LIST_V1_PARAMS.contains(&k.as_str())) =>
+        {
+            Operation::ListObjects
+        }
+        ("POST", false) if query.has("delete") => Operation::DeleteMultipleObjects,
         ("GET", true) if query.has("uploadId") => Operation::ListParts,
         ("GET", true) => Operation::GetObject,
         ("HEAD", true) => Operation::HeadObject,
@@ -247,10 +263,14 @@ async fn route(
                 peer,
             };
             request::check_bucket(&ctx.bucket)?;
+            state.buckets.require(&ctx.bucket)?;
             return ops::post_object::handle(&ctx, body).await;
         }
     }
-    let op = classify(&parts.method, target.key.is_some(), &query);
+    let op = match &target.bucket {
+        None if parts.method == Method::GET => Operation::ListBuckets,
+        _ => classify(&parts.method, target.key.is_some(), &query),
+    };
     record.operation = Some(op);
     auth::verify(
         &state.config,
@@ -262,6 +282,19 @@ async fn route(
         SystemTime::now(),
     )?;
     let Some(bucket) = target.bucket else {
+        if op == Operation::ListBuckets {
+            let ctx = Ctx {
+                state,
+                request_id,
+                host,
+                bucket: String::new(),
+                key: String::new(),
+                query: &query,
+                headers: &parts.headers,
+                peer,
+            };
+            return ops::bucket::list_buckets(&ctx);
+        }
         return Err(not_implemented("service-level operations"));
     };
     let ctx = Ctx {
@@ -278,6 +311,13 @@ async fn route(
     if target.key.is_some() {
         request::check_key(&ctx.key)?;
     }
+    // Bucket operations decide for themselves what a missing bucket means.
+    if !matches!(
+        op,
+        Operation::PutBucket | Operation::DeleteBucket | Operation::GetBucketInfo
+    ) {
+        state.buckets.require(&ctx.bucket)?;
+    }
     match op {
         Operation::PutObject => ops::put::handle(&ctx, body).await,
         Operation::GetObject => ops::get::get(&ctx).await,
@@ -288,11 +328,13 @@ async fn route(
         Operation::CompleteMultipartUpload => ops::multipart::complete(&ctx, body).await,
         Operation::AbortMultipartUpload => ops::multipart::abort(&ctx).await,
         Operation::ListParts => ops::multipart::list_parts(&ctx).await,
-        Operation::PutBucket => Ok(respond(
-            StatusCode::OK,
-            vec![("content-length", "0".into())],
-            body::empty(),
-        )),
+        Operation::PutBucket => ops::bucket::put_bucket(&ctx),
+        Operation::DeleteBucket => ops::bucket::delete_bucket(&ctx).await,
+        Operation::GetBucketInfo => ops::bucket::get_bucket_info(&ctx),
+        Operation::ListObjects => ops::list::list_objects(&ctx, false).await,
+        Operation::ListObjectsV2 => ops::list::list_objects(&ctx, true).await,
+        Operation::ListMultipartUploads => ops::list::list_uploads(&ctx).await,
+        Operation::DeleteMultipleObjects => ops::delete_multiple::handle(&ctx, body).await,
         _ if is_standard_method(&parts.method) => Err(not_implemented(&format!(
             "this {} operation",
             if target.key.is_some() {

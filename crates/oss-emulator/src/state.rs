@@ -8,6 +8,7 @@ use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 
+use crate::buckets::Buckets;
 use crate::callback::DeliveredCallback;
 use crate::request::RequestRecord;
 use crate::ring::{LogStats, Ring};
@@ -34,6 +35,8 @@ pub(crate) struct Config {
 pub(crate) struct State {
     pub(crate) config: Config,
     pub(crate) storage: Storage,
+    /// Which buckets exist.
+    pub(crate) buckets: Buckets,
     /// `http://127.0.0.1:PORT`.
     pub(crate) endpoint: String,
     pub(crate) rsa_key: rsa::RsaPrivateKey,
@@ -51,6 +54,7 @@ impl State {
     pub(crate) fn new(
         config: Config,
         storage: Storage,
+        buckets: Buckets,
         endpoint: String,
         rsa_key: rsa::RsaPrivateKey,
         public_key_pem: String,
@@ -62,6 +66,7 @@ impl State {
         Self {
             config,
             storage,
+            buckets,
             endpoint,
             rsa_key,
             public_key_pem,

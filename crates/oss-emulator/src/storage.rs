@@ -71,6 +71,9 @@ pub(crate) struct UploadMeta {
     pub(crate) content_type: String,
     /// Stored headers given at initiate time.
     pub(crate) headers: Vec<(String, String)>,
+    /// Unix seconds when it was initiated (0 in data dirs written before it was recorded).
+    #[serde(default)]
+    pub(crate) initiated: u64,
 }
 
 /// The current time in Unix seconds.
@@ -392,6 +395,28 @@ impl Storage {
             Storage::Disk(d) => d.part_body(upload_id, part).await?,
         };
         body.range(0, part.size).await
+    }
+
+    /// Every object of `bucket`, ascending by key bytes (the listing order).
+    pub(crate) async fn list_objects(&self, bucket: &str) -> io::Result<Vec<ObjectMeta>> {
+        let mut out = match self {
+            Storage::Memory(m) => m.list_objects(bucket),
+            Storage::Disk(d) => d.list_objects(bucket).await?,
+        };
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    /// Every upload in progress in `bucket`, ascending by key, then initiation, then id.
+    pub(crate) async fn list_uploads(&self, bucket: &str) -> io::Result<Vec<UploadMeta>> {
+        let mut out = match self {
+            Storage::Memory(m) => m.list_uploads(bucket),
+            Storage::Disk(d) => d.list_uploads(bucket).await?,
+        };
+        out.sort_by(|a, b| {
+            (&a.key, a.initiated, &a.upload_id).cmp(&(&b.key, b.initiated, &b.upload_id))
+        });
+        Ok(out)
     }
 
     /// Forgets an upload and its parts.

@@ -33,6 +33,8 @@ fn spawn(data_dir: &std::path::Path) -> (Child, String) {
         .arg("--data-dir")
         .arg(data_dir)
         .args(["--callback-timeout", "2", "--rsa-key", KEY])
+        // These tests write to buckets they never create: they rely on auto-create.
+        .arg("--auto-create-buckets")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -112,6 +114,8 @@ fn help_lists_flags_and_defaults() {
         "[default: 5]",
         "in memory",
         "--header-read-timeout",
+        "--create-bucket",
+        "--auto-create-buckets",
         "--idle-timeout",
         "--max-connections",
         "--log-capacity",

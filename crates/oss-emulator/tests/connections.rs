@@ -47,6 +47,8 @@ fn spawn(extra: &[&str]) -> (Emu, String) {
             KEY,
         ])
         .args(extra)
+        // Requests here go to buckets nobody creates: these tests rely on auto-create.
+        .arg("--auto-create-buckets")
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -34,6 +34,8 @@ fn spawn(data_dir: &Path, crash_at: Option<&str>) -> (Child, TestClient) {
         ])
         .arg("--data-dir")
         .arg(data_dir)
+        // The contention runs write to a bucket they never create: they rely on auto-create.
+        .arg("--auto-create-buckets")
         .env("RUST_LOG", "error")
         .env_remove("OSS_EMULATOR_CRASH_AT")
         .stdout(Stdio::piped())

@@ -52,6 +52,7 @@ pub(crate) async fn initiate(ctx: &Ctx<'_>) -> Result<Response<ResBody>, ApiErro
             .unwrap_or("application/octet-stream")
             .to_owned(),
         headers: stored_request_headers(ctx.headers),
+        initiated: now_unix(),
     };
     ctx.state.storage.create_upload(&meta).await?;
     Ok(xml_reply(xml::initiate_result(

@@ -440,6 +440,42 @@ impl DiskStore {
         }
     }
 
+    /// Reads every object sidecar of `bucket` (an emulator lists by scanning).
+    pub(crate) async fn list_objects(&self, bucket: &str) -> io::Result<Vec<ObjectMeta>> {
+        let dir = self.root.join("objects").join(hex(bucket.as_bytes()));
+        let mut out = Vec::new();
+        let mut rd = match tokio::fs::read_dir(&dir).await {
+            Ok(rd) => rd,
+            Err(e) if not_found(&e) => return Ok(out),
+            Err(e) => return Err(e),
+        };
+        while let Some(entry) = rd.next_entry().await? {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if let Some(base) = name.strip_suffix(".json") {
+                if let Some((meta, _)) = Self::read_sidecar::<ObjectMeta>(&dir, base).await? {
+                    out.push(meta);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads every upload record and keeps those of `bucket`.
+    pub(crate) async fn list_uploads(&self, bucket: &str) -> io::Result<Vec<UploadMeta>> {
+        let mut out = Vec::new();
+        let mut rd = tokio::fs::read_dir(self.root.join("uploads")).await?;
+        while let Some(entry) = rd.next_entry().await? {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            if let Some(meta) = self.upload(&id).await? {
+                if meta.bucket == bucket {
+                    out.push(meta);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn remove_upload(&self, id: &str) -> io::Result<()> {
         let dir = self.upload_dir(id)?;
         match tokio::fs::remove_dir_all(&dir).await {

@@ -100,6 +100,24 @@ impl MemoryStore {
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "part vanished"))
     }
 
+    pub(crate) fn list_objects(&self, bucket: &str) -> Vec<ObjectMeta> {
+        self.lock()
+            .objects
+            .iter()
+            .filter(|((b, _), _)| b == bucket)
+            .map(|(_, (m, _))| m.clone())
+            .collect()
+    }
+
+    pub(crate) fn list_uploads(&self, bucket: &str) -> Vec<UploadMeta> {
+        self.lock()
+            .uploads
+            .values()
+            .filter(|u| u.meta.bucket == bucket)
+            .map(|u| u.meta.clone())
+            .collect()
+    }
+
     pub(crate) fn remove_upload(&self, id: &str) {
         self.lock().uploads.remove(id);
     }
