@@ -124,8 +124,8 @@ fn template(c: &mut Criterion) {
 
 fn verify(c: &mut Criterion) {
     let pem = include_str!("../../oss-callback/testdata/emulator_test_key.pem");
-    let private = oss_callback::private_key_from_pem(pem).expect("test key");
-    let public = oss_callback::rsa::RsaPublicKey::from(&private);
+    let private = oss_callback::CallbackPrivateKey::from_pem(pem).expect("test key");
+    let public = private.public_key();
     let body = br#"{"bucket":"examplebucket","object":"photos/cat.jpg","size":"1048576"}"#;
     let authorization =
         oss_callback::sign_callback(&private, "/oss-callback", "", body).expect("signs");

@@ -1,12 +1,13 @@
-//! Entry points shared by the `fuzz/` cargo-fuzz targets and the corpus-replay test
-//! (`tests/fuzz_corpus.rs`), so CI exercises the same code without a fuzzer.
+//! Entry points shared by the `fuzz/` cargo-fuzz targets and the corpus replay (`replay.rs`,
+//! a unit test so it runs without the `fuzzing` feature), so CI exercises the same code
+//! without a fuzzer.
 //!
 //! Each function accepts arbitrary bytes and must never panic except on a broken invariant,
 //! which is what the fuzzer looks for. Not part of the stable API.
 
 use crate::{
-    decode_headers, public_key_from_der, Callback, CallbackBodyType, CallbackVars,
-    CallbackVerifier, SystemValues, Template, SYSTEM_VARIABLES,
+    decode_headers, Callback, CallbackBodyType, CallbackPublicKey, CallbackVars, CallbackVerifier,
+    SystemValues, Template, SYSTEM_VARIABLES,
 };
 
 /// DER (base64) of OSS's published 512-bit callback public key.
@@ -107,7 +108,7 @@ pub fn callback_verify(data: &[u8]) {
     let Ok(der) = crate::codec::decode_base64("key", OSS_PUBLIC_KEY_DER_B64) else {
         return;
     };
-    let Ok(key) = public_key_from_der(&der) else {
+    let Ok(key) = CallbackPublicKey::from_der(&der) else {
         return;
     };
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
@@ -127,6 +128,9 @@ pub fn callback_verify(data: &[u8]) {
         crate::verify_callback(&key, uri.path(), uri.query().unwrap_or(""), body, &auth).is_ok();
     assert_eq!(verified, direct);
 }
+
+#[cfg(test)]
+mod replay;
 
 #[cfg(test)]
 mod tests {

@@ -13,10 +13,11 @@
 //!   [`decode_form`] and [`decode_request`] decode and validate; [`Template::resolve`] fills
 //!   `${var}` placeholders from [`SystemValues`] and the custom variables; [`sign_callback`]
 //!   signs the callback request.
-//! - **Your callback server**: [`verify_callback`] checks the RSA/MD5 signature (OSS's key is
-//!   512-bit RSA), and [`CallbackVerifier`] adds the key-URL allow-list, a key cache, a
-//!   pluggable [`KeyFetcher`] and a [`PublicPath`] for reverse proxies. Key URLs are refused
-//!   before any fetch unless canonical and covered by an allow-list entry ([`KeyUrlPrefix`]).
+//! - **Your callback server**: [`verify_callback`] checks the RSA/MD5 signature against a
+//!   [`CallbackPublicKey`] (OSS's key is 512-bit RSA), and [`CallbackVerifier`] adds the
+//!   key-URL allow-list, a key cache, a pluggable [`KeyFetcher`] and a [`PublicPath`] for
+//!   reverse proxies. Key URLs are refused before any fetch unless canonical and covered by an
+//!   allow-list entry ([`KeyUrlPrefix`]).
 //!
 //! # Example
 //!
@@ -61,6 +62,12 @@
 //!   verifies callbacks, answers forged ones with 403 and hands the handler a
 //!   [`VerifiedCallback`].
 //!   Without it the crate depends on no async runtime, HTTP client or TLS stack.
+//! - `fuzzing` (off by default, enabled by `fuzz/`): the entry points the cargo-fuzz targets
+//!   call. Not part of the API; a default build has no such module:
+//!
+//! ```compile_fail
+//! use oss_callback::fuzzing;
+//! ```
 //!
 //! # Choices where OSS is silent
 //!
@@ -76,8 +83,11 @@ mod callback;
 mod carrier;
 mod codec;
 mod error;
+// Only for `fuzz/` (which enables the feature) and for this crate's unit tests.
+#[cfg(any(feature = "fuzzing", test))]
 #[doc(hidden)]
 pub mod fuzzing;
+mod key;
 mod key_url;
 #[cfg(feature = "server")]
 mod server;
@@ -95,12 +105,12 @@ pub use carrier::{
     PARAM_CALLBACK_VAR,
 };
 pub use error::{Error, MAX_CALLBACK_JSON_LEN};
+pub use key::{CallbackPrivateKey, CallbackPublicKey};
 pub use key_url::{KeyUrlPrefix, OFFICIAL_KEY_HOST};
 #[cfg(feature = "server")]
 pub use server::{CallbackVerifyLayer, CallbackVerifyService, HyperKeyFetcher};
 pub use signature::{
-    decode_pub_key_url, private_key_from_pem, public_key_from_der, public_key_from_pem,
-    public_key_to_pem, sign_callback, signature_headers, string_to_sign, verify_callback,
+    decode_pub_key_url, sign_callback, signature_headers, string_to_sign, verify_callback,
     HEADER_AUTHORIZATION, HEADER_PUB_KEY_URL,
 };
 pub use template::Template;
@@ -110,6 +120,3 @@ pub use verifier::{
     CallbackVerifier, CallbackVerifierBuilder, FetchFuture, KeyFetcher, PublicPath,
     StaticKeyFetcher, VerifiedCallback, DEFAULT_ALLOWED_KEY_URL_PREFIXES, DEFAULT_MAX_CACHED_KEYS,
 };
-
-/// Re-export of the `rsa` crate, whose key types appear in this crate's API.
-pub use rsa;

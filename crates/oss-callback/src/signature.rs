@@ -6,11 +6,10 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use md5::{Digest as _, Md5};
-use rsa::pkcs1::{DecodeRsaPrivateKey as _, DecodeRsaPublicKey as _};
-use rsa::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, EncodePublicKey as _, LineEnding};
-use rsa::{Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
+use rsa::Pkcs1v15Sign;
 
 use crate::codec;
+use crate::key::{CallbackPrivateKey, CallbackPublicKey};
 use crate::Error;
 
 /// Header carrying the base64 signature of a callback request (lower-case, no scheme prefix).
@@ -46,12 +45,13 @@ fn digest(path: &str, query: &str, body: &[u8]) -> [u8; 16] {
 ///
 /// [`Error::Signing`] if the key is too small for an MD5 PKCS#1 v1.5 signature.
 pub fn sign_callback(
-    key: &RsaPrivateKey,
+    key: &CallbackPrivateKey,
     path: &str,
     query: &str,
     body: &[u8],
 ) -> Result<String, Error> {
     let sig = key
+        .rsa()
         .sign(Pkcs1v15Sign::new::<Md5>(), &digest(path, query, body))
         .map_err(|source| Error::Signing { source })?;
     Ok(codec::encode_base64(&sig))
@@ -64,7 +64,7 @@ pub fn sign_callback(
 ///
 /// As [`sign_callback`].
 pub fn signature_headers(
-    key: &RsaPrivateKey,
+    key: &CallbackPrivateKey,
     pub_key_url: &str,
     path: &str,
     query: &str,
@@ -96,14 +96,15 @@ pub fn signature_headers(
 /// [`Error::Base64`] when `authorization_b64` is not base64, [`Error::SignatureMismatch`] when
 /// the signature does not verify.
 pub fn verify_callback(
-    key: &RsaPublicKey,
+    key: &CallbackPublicKey,
     path: &str,
     query: &str,
     body: &[u8],
     authorization_b64: &str,
 ) -> Result<(), Error> {
     let sig = codec::decode_base64("authorization", authorization_b64)?;
-    key.verify(Pkcs1v15Sign::new::<Md5>(), &digest(path, query, body), &sig)
+    key.rsa()
+        .verify(Pkcs1v15Sign::new::<Md5>(), &digest(path, query, body), &sig)
         .map_err(|_| Error::SignatureMismatch)
 }
 
@@ -117,59 +118,6 @@ pub fn decode_pub_key_url(b64: &str) -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|_| Error::InvalidHeaderValue {
         name: "x-oss-pub-key-url",
     })
-}
-
-/// Parses a public key from PEM: `BEGIN PUBLIC KEY` (SPKI, as OSS publishes it) or
-/// `BEGIN RSA PUBLIC KEY` (PKCS#1).
-///
-/// # Errors
-///
-/// [`Error::InvalidKey`] when neither form parses.
-pub fn public_key_from_pem(pem: &str) -> Result<RsaPublicKey, Error> {
-    RsaPublicKey::from_public_key_pem(pem.trim())
-        .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem.trim()))
-        .map_err(|_| Error::InvalidKey {
-            reason: "not an SPKI or PKCS#1 RSA public key PEM",
-        })
-}
-
-/// Parses a public key from DER (SPKI or PKCS#1).
-///
-/// # Errors
-///
-/// [`Error::InvalidKey`] when neither form parses.
-pub fn public_key_from_der(der: &[u8]) -> Result<RsaPublicKey, Error> {
-    RsaPublicKey::from_public_key_der(der)
-        .or_else(|_| RsaPublicKey::from_pkcs1_der(der))
-        .map_err(|_| Error::InvalidKey {
-            reason: "not an SPKI or PKCS#1 RSA public key DER",
-        })
-}
-
-/// Parses a private key from PEM: `BEGIN PRIVATE KEY` (PKCS#8) or `BEGIN RSA PRIVATE KEY`
-/// (PKCS#1).
-///
-/// # Errors
-///
-/// [`Error::InvalidKey`] when neither form parses.
-pub fn private_key_from_pem(pem: &str) -> Result<RsaPrivateKey, Error> {
-    RsaPrivateKey::from_pkcs8_pem(pem.trim())
-        .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem.trim()))
-        .map_err(|_| Error::InvalidKey {
-            reason: "not a PKCS#8 or PKCS#1 RSA private key PEM",
-        })
-}
-
-/// Renders a public key as SPKI PEM (`BEGIN PUBLIC KEY`), the form OSS serves at its key URL.
-///
-/// # Errors
-///
-/// [`Error::InvalidKey`] if the key cannot be encoded.
-pub fn public_key_to_pem(key: &RsaPublicKey) -> Result<String, Error> {
-    key.to_public_key_pem(LineEnding::LF)
-        .map_err(|_| Error::InvalidKey {
-            reason: "cannot encode as SPKI PEM",
-        })
 }
 
 #[cfg(test)]
@@ -200,21 +148,5 @@ mod tests {
             "http://gosspublic.alicdn.com/callback_pub_key_v1.pem"
         );
         assert!(decode_pub_key_url("!!").is_err());
-    }
-
-    #[test]
-    fn bad_keys_are_typed_errors() {
-        assert!(matches!(
-            public_key_from_pem("nope"),
-            Err(Error::InvalidKey { .. })
-        ));
-        assert!(matches!(
-            private_key_from_pem("nope"),
-            Err(Error::InvalidKey { .. })
-        ));
-        assert!(matches!(
-            public_key_from_der(b"nope"),
-            Err(Error::InvalidKey { .. })
-        ));
     }
 }

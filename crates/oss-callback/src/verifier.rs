@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use http::{HeaderMap, Uri};
-use rsa::RsaPublicKey;
 
+use crate::key::CallbackPublicKey;
 use crate::key_url::{self, KeyUrlPrefix};
-use crate::signature::{decode_pub_key_url, public_key_from_pem, string_to_sign, verify_callback};
+use crate::signature::{decode_pub_key_url, string_to_sign, verify_callback};
 use crate::signature::{HEADER_AUTHORIZATION, HEADER_PUB_KEY_URL};
 use crate::Error;
 
@@ -132,7 +132,7 @@ pub struct CallbackVerifierBuilder {
     prefixes: Vec<String>,
     public_path: PublicPath,
     max_cached: usize,
-    pinned: Vec<(String, RsaPublicKey)>,
+    pinned: Vec<(String, CallbackPublicKey)>,
 }
 
 impl Default for CallbackVerifierBuilder {
@@ -179,7 +179,7 @@ impl CallbackVerifierBuilder {
 
     /// Pins a key for a key URL: it is used without fetching and never evicted. The URL must
     /// still be allowed.
-    pub fn with_pinned_key(mut self, url: impl Into<String>, key: RsaPublicKey) -> Self {
+    pub fn with_pinned_key(mut self, url: impl Into<String>, key: CallbackPublicKey) -> Self {
         self.pinned.push((url.into(), key));
         self
     }
@@ -226,8 +226,8 @@ pub struct CallbackVerifier {
     prefixes: Vec<KeyUrlPrefix>,
     public_path: PublicPath,
     max_cached: usize,
-    pinned: HashMap<String, Arc<RsaPublicKey>>,
-    cache: Arc<Mutex<HashMap<String, Arc<RsaPublicKey>>>>,
+    pinned: HashMap<String, Arc<CallbackPublicKey>>,
+    cache: Arc<Mutex<HashMap<String, Arc<CallbackPublicKey>>>>,
 }
 
 impl fmt::Debug for CallbackVerifier {
@@ -304,7 +304,7 @@ impl CallbackVerifier {
     }
 
     /// The pinned or cached key for `url`, if any.
-    pub fn cached_key(&self, url: &str) -> Option<Arc<RsaPublicKey>> {
+    pub fn cached_key(&self, url: &str) -> Option<Arc<CallbackPublicKey>> {
         if let Some(k) = self.pinned.get(url) {
             return Some(Arc::clone(k));
         }
@@ -320,11 +320,11 @@ impl CallbackVerifier {
     /// # Errors
     ///
     /// [`Error::InvalidKey`].
-    pub fn cache_key(&self, url: &str, pem: &[u8]) -> Result<Arc<RsaPublicKey>, Error> {
+    pub fn cache_key(&self, url: &str, pem: &[u8]) -> Result<Arc<CallbackPublicKey>, Error> {
         let pem = std::str::from_utf8(pem).map_err(|_| Error::InvalidKey {
             reason: "PEM is not UTF-8",
         })?;
-        let key = Arc::new(public_key_from_pem(pem)?);
+        let key = Arc::new(CallbackPublicKey::from_pem(pem)?);
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= self.max_cached {
             cache.clear();
@@ -353,7 +353,7 @@ impl CallbackVerifier {
     /// [`Error::SignatureMismatch`].
     pub fn verify_with_key(
         &self,
-        key: &RsaPublicKey,
+        key: &CallbackPublicKey,
         uri: &Uri,
         headers: &HeaderMap,
         body: &[u8],

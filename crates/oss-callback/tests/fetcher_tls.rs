@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use http::Uri;
 use hyper_util::rt::TokioIo;
 use oss_callback::{
-    private_key_from_pem, signature_headers, CallbackVerifier, Error, HyperKeyFetcher, KeyFetcher,
+    signature_headers, CallbackPrivateKey, CallbackVerifier, Error, HyperKeyFetcher, KeyFetcher,
 };
 use tokio::io::AsyncReadExt as _;
 use tokio::net::{TcpListener, TcpStream};
@@ -75,7 +75,7 @@ async fn official_http_key_url_is_fetched_over_tls_on_443() {
 
     // What OSS sends, through the default verifier.
     let key_url = "http://gosspublic.alicdn.com/callback_pub_key_v1.pem";
-    let key = private_key_from_pem(common::TEST_KEY_512).unwrap();
+    let key = CallbackPrivateKey::from_pem(common::TEST_KEY_512).unwrap();
     let headers = signature_headers(&key, key_url, "/cb", "", b"a=1").unwrap();
     let uri: Uri = "/cb".parse().unwrap();
     let result = CallbackVerifier::new()

@@ -15,8 +15,8 @@ use http::{HeaderMap, Request, Response, Uri};
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use oss_callback::{
-    private_key_from_pem, public_key_to_pem, signature_headers, CallbackVerifier, Error,
-    FetchFuture, HyperKeyFetcher, KeyFetcher, KeyUrlPrefix,
+    signature_headers, CallbackPrivateKey, CallbackVerifier, Error, FetchFuture, HyperKeyFetcher,
+    KeyFetcher, KeyUrlPrefix,
 };
 use proptest::prelude::*;
 
@@ -87,7 +87,7 @@ impl CountingFetcher {
 
 /// A callback to `/cb` whose key URL is `key_url`, signed with the test's own key.
 fn forged(key_url: &str) -> (Uri, HeaderMap) {
-    let key = private_key_from_pem(common::TEST_KEY_512).unwrap();
+    let key = CallbackPrivateKey::from_pem(common::TEST_KEY_512).unwrap();
     let headers = signature_headers(&key, key_url, "/cb", "", b"a=1").unwrap();
     ("/cb".parse().unwrap(), headers)
 }
@@ -101,8 +101,8 @@ fn verifier(entries: &[String]) -> CallbackVerifier {
 
 #[tokio::test]
 async fn hostile_key_urls_are_refused_and_never_fetched() {
-    let key = private_key_from_pem(common::TEST_KEY_512).unwrap();
-    let pem = public_key_to_pem(&key.to_public_key()).unwrap();
+    let key = CallbackPrivateKey::from_pem(common::TEST_KEY_512).unwrap();
+    let pem = key.public_key().to_pem().unwrap();
     // The operator trusts `trusted`; the attacker runs `attacker`.
     let trusted = KeyServer::start(pem.clone()).await;
     let attacker = KeyServer::start(pem).await;

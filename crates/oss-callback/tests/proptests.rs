@@ -5,7 +5,7 @@ mod common;
 
 use oss_callback::{
     decode_form, decode_headers, decode_query, encode_form, encode_headers, encode_query,
-    private_key_from_pem, sign_callback, verify_callback, Callback, CallbackBodyType, CallbackVars,
+    sign_callback, verify_callback, Callback, CallbackBodyType, CallbackPrivateKey, CallbackVars,
     SystemValues, Template, SYSTEM_VARIABLES,
 };
 use proptest::prelude::*;
@@ -198,8 +198,8 @@ proptest! {
         pos in any::<proptest::sample::Index>(),
         delta in 1u8..=255,
     ) {
-        let key = private_key_from_pem(common::TEST_KEY_512).unwrap();
-        let public = key.to_public_key();
+        let key = CallbackPrivateKey::from_pem(common::TEST_KEY_512).unwrap();
+        let public = key.public_key();
         let query = query.map(|q| format!("?{q}")).unwrap_or_default();
         let sig = sign_callback(&key, &path, &query, &body).unwrap();
         verify_callback(&public, &path, &query, &body, &sig).unwrap();

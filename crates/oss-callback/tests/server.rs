@@ -10,8 +10,8 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use oss_callback::{
-    private_key_from_pem, public_key_to_pem, signature_headers, CallbackVerifier,
-    CallbackVerifyLayer, Error, HyperKeyFetcher, KeyFetcher, StaticKeyFetcher,
+    signature_headers, CallbackPrivateKey, CallbackVerifier, CallbackVerifyLayer, Error,
+    HyperKeyFetcher, KeyFetcher, StaticKeyFetcher,
 };
 use tower::{Layer as _, ServiceExt as _};
 
@@ -35,7 +35,7 @@ fn handler() -> impl tower::Service<
 }
 
 fn signed(path_and_query: &str, body: &'static str) -> Request<Full<Bytes>> {
-    let key = private_key_from_pem(common::TEST_KEY_1024).unwrap();
+    let key = CallbackPrivateKey::from_pem(common::TEST_KEY_1024).unwrap();
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
@@ -48,8 +48,8 @@ fn signed(path_and_query: &str, body: &'static str) -> Request<Full<Bytes>> {
 }
 
 fn layer() -> CallbackVerifyLayer {
-    let key = private_key_from_pem(common::TEST_KEY_1024).unwrap();
-    let pem = public_key_to_pem(&key.to_public_key()).unwrap();
+    let key = CallbackPrivateKey::from_pem(common::TEST_KEY_1024).unwrap();
+    let pem = key.public_key().to_pem().unwrap();
     CallbackVerifyLayer::new(
         CallbackVerifier::builder()
             .with_allowed_prefix("http://127.0.0.1:9/")
@@ -142,8 +142,8 @@ async fn key_server(pem: String, n: usize) -> std::net::SocketAddr {
 
 #[tokio::test]
 async fn hyper_fetcher_fetches_keys_over_loopback() {
-    let key = private_key_from_pem(common::TEST_KEY_1024).unwrap();
-    let pem = public_key_to_pem(&key.to_public_key()).unwrap();
+    let key = CallbackPrivateKey::from_pem(common::TEST_KEY_1024).unwrap();
+    let pem = key.public_key().to_pem().unwrap();
     let addr = key_server(pem.clone(), 2).await;
     let fetcher = HyperKeyFetcher::new();
 
@@ -163,8 +163,8 @@ async fn hyper_fetcher_fetches_keys_over_loopback() {
 /// End to end: the layer fetches the signer's key from a loopback key server with hyper.
 #[tokio::test]
 async fn layer_with_hyper_fetcher() {
-    let key = private_key_from_pem(common::TEST_KEY_512).unwrap();
-    let pem = public_key_to_pem(&key.to_public_key()).unwrap();
+    let key = CallbackPrivateKey::from_pem(common::TEST_KEY_512).unwrap();
+    let pem = key.public_key().to_pem().unwrap();
     let addr = key_server(pem, 1).await;
     let key_url = format!("http://{addr}/key.pem");
     let headers = signature_headers(&key, &key_url, "/hook", "", b"a=1").unwrap();

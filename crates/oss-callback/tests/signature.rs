@@ -4,14 +4,13 @@
 mod common;
 
 use common::{by_id, str_at, TEST_KEY_1024, TEST_KEY_512};
-use oss_callback::rsa::RsaPublicKey;
 use oss_callback::{
-    private_key_from_pem, public_key_from_pem, public_key_to_pem, sign_callback, signature_headers,
-    verify_callback, CallbackVerifier, Error, PublicPath, StaticKeyFetcher,
+    sign_callback, signature_headers, verify_callback, CallbackPrivateKey, CallbackPublicKey,
+    CallbackVerifier, Error, PublicPath, StaticKeyFetcher,
 };
 
-fn oss_key() -> RsaPublicKey {
-    public_key_from_pem(str_at(
+fn oss_key() -> CallbackPublicKey {
+    CallbackPublicKey::from_pem(str_at(
         &by_id("callback-signature-doc-example"),
         "/input/public_key_pem",
     ))
@@ -119,9 +118,9 @@ fn one_changed_byte_fails() {
 #[test]
 fn sign_then_verify_with_512_and_1024_bit_keys() {
     for pem in [TEST_KEY_512, TEST_KEY_1024] {
-        let private = private_key_from_pem(pem).unwrap();
-        let public = private.to_public_key();
-        let round = public_key_from_pem(&public_key_to_pem(&public).unwrap()).unwrap();
+        let private = CallbackPrivateKey::from_pem(pem).unwrap();
+        let public = private.public_key();
+        let round = CallbackPublicKey::from_pem(&public.to_pem().unwrap()).unwrap();
         assert_eq!(round, public);
         let sig = sign_callback(&private, "/cb%20x", "a=1", b"body").unwrap();
         verify_callback(&public, "/cb%20x", "?a=1", b"body", &sig).unwrap();
@@ -133,9 +132,14 @@ fn sign_then_verify_with_512_and_1024_bit_keys() {
 
 #[test]
 fn test_keys_sizes() {
-    use oss_callback::rsa::traits::PublicKeyParts as _;
-    assert_eq!(private_key_from_pem(TEST_KEY_512).unwrap().size(), 64);
-    assert_eq!(private_key_from_pem(TEST_KEY_1024).unwrap().size(), 128);
+    assert_eq!(
+        CallbackPrivateKey::from_pem(TEST_KEY_512).unwrap().bits(),
+        512
+    );
+    assert_eq!(
+        CallbackPrivateKey::from_pem(TEST_KEY_1024).unwrap().bits(),
+        1024
+    );
     assert!(TEST_KEY_1024.starts_with("-----BEGIN PRIVATE KEY-----"));
 }
 
@@ -215,11 +219,11 @@ async fn verifier_with_doc_example_and_pinned_key() {
 
 #[tokio::test]
 async fn verifier_rejects_foreign_key_urls_and_missing_headers() {
-    let private = private_key_from_pem(TEST_KEY_512).unwrap();
+    let private = CallbackPrivateKey::from_pem(TEST_KEY_512).unwrap();
     let emulator_url = "http://127.0.0.1:9/pub_key.pem";
     let headers = signature_headers(&private, emulator_url, "/cb", "", b"x=1").unwrap();
     let (uri, headers) = request("/cb", headers);
-    let pem = public_key_to_pem(&private.to_public_key()).unwrap();
+    let pem = private.public_key().to_pem().unwrap();
     let fetcher = StaticKeyFetcher::new().with_key(emulator_url, pem);
 
     let strict = CallbackVerifier::new();

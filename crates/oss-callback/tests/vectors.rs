@@ -7,8 +7,8 @@ mod common;
 
 use common::{by_id, by_kind, str_at};
 use oss_callback::{
-    decode_form, decode_headers, public_key_from_der, public_key_from_pem, string_to_sign,
-    verify_callback, Callback, CallbackBodyType, CallbackVars, Error, SystemValues, Template,
+    decode_form, decode_headers, string_to_sign, verify_callback, Callback, CallbackBodyType,
+    CallbackPublicKey, CallbackVars, Error, SystemValues, Template,
 };
 use serde_json::Value;
 
@@ -286,14 +286,14 @@ fn signature_vector() {
     };
     assert_eq!(md5_hex, str_at(&v, "/expected/md5_hex"));
 
-    let key = public_key_from_pem(str_at(&v, "/input/public_key_pem")).unwrap();
+    let key = CallbackPublicKey::from_pem(str_at(&v, "/input/public_key_pem")).unwrap();
     let der = {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD
             .decode(str_at(&v, "/input/public_key_der_b64"))
             .unwrap()
     };
-    assert_eq!(public_key_from_der(&der).unwrap(), key);
+    assert_eq!(CallbackPublicKey::from_der(&der).unwrap(), key);
     assert_eq!(v["expected"]["valid"], true);
     verify_callback(&key, path, query, body, auth).unwrap();
 

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+use oss_callback::CallbackPrivateKey;
+use rsa::pkcs8::EncodePrivateKey as _;
 use tokio::net::TcpListener;
 
 use crate::buckets::Buckets;
@@ -221,28 +221,14 @@ impl EmulatorBuilder {
             ));
         }
         let rsa_key = match &self.rsa_key_pem {
-            Some(pem) => rsa::RsaPrivateKey::from_pkcs8_pem(pem)
-                .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
-                .map_err(|_| Error::RsaKey {
-                    reason: "not a PKCS#8 or PKCS#1 PEM RSA private key".into(),
-                })?,
-            None => tokio::task::spawn_blocking(|| {
-                rsa::RsaPrivateKey::new(&mut rand::thread_rng(), GENERATED_KEY_BITS)
-            })
-            .await
-            .map_err(|e| Error::RsaKey {
-                reason: e.to_string(),
-            })?
-            .map_err(|e| Error::RsaKey {
-                reason: e.to_string(),
+            Some(pem) => CallbackPrivateKey::from_pem(pem).map_err(|_| Error::RsaKey {
+                reason: "not a PKCS#8 or PKCS#1 PEM RSA private key".into(),
             })?,
+            None => generate_key().await?,
         };
-        let public_key_pem = rsa_key
-            .to_public_key()
-            .to_public_key_pem(LineEnding::LF)
-            .map_err(|e| Error::RsaKey {
-                reason: e.to_string(),
-            })?;
+        let public_key_pem = rsa_key.public_key().to_pem().map_err(|e| Error::RsaKey {
+            reason: e.to_string(),
+        })?;
         let storage = match &self.data_dir {
             Some(dir) => Storage::disk(dir).map_err(|source| Error::Io {
                 path: dir.clone(),
@@ -298,4 +284,18 @@ impl EmulatorBuilder {
         );
         Ok(Emulator::serve(listener, Arc::new(state), self.limits).await)
     }
+}
+
+/// A fresh key when none is given. oss-callback parses keys but does not generate them (it
+/// reads no randomness), so the key is made here and handed over as PKCS#8 DER.
+async fn generate_key() -> Result<CallbackPrivateKey, Error> {
+    let rsa_error = |reason: String| Error::RsaKey { reason };
+    let key = tokio::task::spawn_blocking(|| {
+        rsa::RsaPrivateKey::new(&mut rand::thread_rng(), GENERATED_KEY_BITS)
+    })
+    .await
+    .map_err(|e| rsa_error(e.to_string()))?
+    .map_err(|e| rsa_error(e.to_string()))?;
+    let der = key.to_pkcs8_der().map_err(|e| rsa_error(e.to_string()))?;
+    CallbackPrivateKey::from_der(der.as_bytes()).map_err(|e| rsa_error(e.to_string()))
 }

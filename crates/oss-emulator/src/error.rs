@@ -45,17 +45,17 @@ pub enum Error {
 /// Handlers return it; the server renders it with [`ApiError::to_xml`] (or as the `x-oss-err`
 /// header for HEAD requests). It is never a 500 unless storage itself failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     /// HTTP status of the reply.
-    pub status: StatusCode,
+    pub(crate) status: StatusCode,
     /// The `Code` element, e.g. `SignatureDoesNotMatch`.
-    pub code: &'static str,
+    pub(crate) code: &'static str,
     /// The `Message` element.
-    pub message: String,
+    pub(crate) message: String,
     /// The `EC` element / `x-oss-ec` header, when OSS documents one.
-    pub ec: Option<&'static str>,
+    pub(crate) ec: Option<&'static str>,
     /// Extra elements placed after `HostId`, in order.
-    pub extras: Vec<(&'static str, String)>,
+    pub(crate) extras: Vec<(&'static str, String)>,
 }
 
 /// Most bytes of a request value (header, query or form field) an error element quotes back: a
@@ -86,7 +86,7 @@ const MSG_INVALID_PART: &str = "One or more of the specified parts could not be 
 
 impl ApiError {
     /// A reply with no extra elements. A message longer than [`MAX_ECHO_BYTES`] is cut there.
-    pub fn new(
+    pub(crate) fn new(
         status: StatusCode,
         code: &'static str,
         ec: Option<&'static str>,
@@ -103,7 +103,7 @@ impl ApiError {
 
     /// Adds an extra element (after `HostId`); a value longer than [`MAX_ECHO_BYTES`] is cut
     /// there and ends in `...`.
-    pub fn with(self, name: &'static str, value: impl Into<String>) -> Self {
+    pub(crate) fn with(self, name: &'static str, value: impl Into<String>) -> Self {
         self.with_limit(name, value.into(), MAX_ECHO_BYTES)
     }
 
@@ -113,7 +113,7 @@ impl ApiError {
     }
 
     /// 400 `InvalidArgument` with `ArgumentName`/`ArgumentValue`.
-    pub fn invalid_argument(
+    pub(crate) fn invalid_argument(
         ec: Option<&'static str>,
         message: impl Into<String>,
         name: &str,
@@ -125,7 +125,7 @@ impl ApiError {
     }
 
     /// 403 `SignatureDoesNotMatch` (V4) with the expected string-to-sign and canonical request.
-    pub fn signature_mismatch(
+    pub(crate) fn signature_mismatch(
         access_key_id: &str,
         signature: &str,
         string_to_sign: &str,
@@ -153,7 +153,7 @@ impl ApiError {
     }
 
     /// 403 `InvalidAccessKeyId`.
-    pub fn invalid_access_key_id(access_key_id: &str) -> Self {
+    pub(crate) fn invalid_access_key_id(access_key_id: &str) -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
             "InvalidAccessKeyId",
@@ -164,12 +164,12 @@ impl ApiError {
     }
 
     /// 403 `AccessDenied` with a message and EC.
-    pub fn access_denied(ec: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn access_denied(ec: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "AccessDenied", Some(ec), message)
     }
 
     /// 404 `NoSuchKey`.
-    pub fn no_such_key(key: &str) -> Self {
+    pub(crate) fn no_such_key(key: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "NoSuchKey",
@@ -180,7 +180,7 @@ impl ApiError {
     }
 
     /// 404 `NoSuchBucket` (only for buckets that were never used when auto-create is off).
-    pub fn no_such_bucket(bucket: &str) -> Self {
+    pub(crate) fn no_such_bucket(bucket: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "NoSuchBucket",
@@ -191,7 +191,7 @@ impl ApiError {
     }
 
     /// 404 `NoSuchUpload` with the given EC.
-    pub fn no_such_upload(ec: &'static str, upload_id: &str) -> Self {
+    pub(crate) fn no_such_upload(ec: &'static str, upload_id: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "NoSuchUpload",
@@ -202,7 +202,7 @@ impl ApiError {
     }
 
     /// 400 `InvalidPart` for a listed part that is missing or whose ETag differs.
-    pub fn invalid_part(upload_id: &str, part_number: u32, etag: &str) -> Self {
+    pub(crate) fn invalid_part(upload_id: &str, part_number: u32, etag: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "InvalidPart",
@@ -215,7 +215,7 @@ impl ApiError {
     }
 
     /// 400 `MalformedXML`.
-    pub fn malformed_xml(ec: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn malformed_xml(ec: &'static str, detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "MalformedXML",
@@ -226,7 +226,7 @@ impl ApiError {
     }
 
     /// 400 `InvalidObjectName`.
-    pub fn invalid_object_name(ec: &'static str, message: &str) -> Self {
+    pub(crate) fn invalid_object_name(ec: &'static str, message: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "InvalidObjectName",
@@ -236,7 +236,7 @@ impl ApiError {
     }
 
     /// 405 `MethodNotAllowed`.
-    pub fn method_not_allowed(method: &str, resource: &str) -> Self {
+    pub(crate) fn method_not_allowed(method: &str, resource: &str) -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
@@ -248,7 +248,7 @@ impl ApiError {
     }
 
     /// 203 `CallbackFailed` (the object is stored).
-    pub fn callback_failed(ec: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn callback_failed(ec: &'static str, message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::NON_AUTHORITATIVE_INFORMATION,
             "CallbackFailed",
@@ -258,7 +258,7 @@ impl ApiError {
     }
 
     /// 500 `InternalError`: only for storage failures (disk full, permissions).
-    pub fn internal(message: impl Into<String>) -> Self {
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",
@@ -268,7 +268,7 @@ impl ApiError {
     }
 
     /// The `<Error>` document, elements in OSS's order.
-    pub fn to_xml(&self, request_id: &str, host_id: &str) -> String {
+    pub(crate) fn to_xml(&self, request_id: &str, host_id: &str) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n");
         push(&mut out, "Code", self.code);
         push(&mut out, "Message", &self.message);

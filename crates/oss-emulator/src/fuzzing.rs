@@ -214,6 +214,9 @@ fn sign(data: &[u8], authority: String) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
+mod replay;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -56,6 +56,16 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Features
+//!
+//! - `fuzzing` (off by default, enabled by `fuzz/`): the entry points the cargo-fuzz targets
+//!   call, with a shared emulator on its own runtime. Not part of the API; a default build has
+//!   no such module:
+//!
+//! ```compile_fail
+//! use oss_emulator::fuzzing;
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
@@ -68,6 +78,9 @@ mod callback;
 pub mod cli;
 mod conn;
 mod error;
+// Only for `fuzz/` (which enables the feature) and for this crate's unit tests: it holds a
+// tokio runtime and an emulator in a static, which a default build must not carry.
+#[cfg(any(feature = "fuzzing", test))]
 #[doc(hidden)]
 pub mod fuzzing;
 mod ops;
@@ -85,7 +98,7 @@ pub use builder::{
     GENERATED_KEY_BITS,
 };
 pub use callback::{CallbackOutcome, DeliveredCallback, MAX_CALLBACK_RESPONSE};
-pub use error::{ApiError, Error, MAX_ECHO_BYTES};
+pub use error::{Error, MAX_ECHO_BYTES};
 pub use oss_types::limits::MIN_PART_SIZE;
 pub use request::{Operation, RequestLog, RequestRecord};
 pub use ring::{LogStats, DEFAULT_LOG_CAPACITY};

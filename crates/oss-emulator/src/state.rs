@@ -39,7 +39,7 @@ pub(crate) struct State {
     pub(crate) buckets: Buckets,
     /// `http://127.0.0.1:PORT`.
     pub(crate) endpoint: String,
-    pub(crate) rsa_key: rsa::RsaPrivateKey,
+    pub(crate) rsa_key: oss_callback::CallbackPrivateKey,
     pub(crate) public_key_pem: String,
     pub(crate) client: CallbackClient,
     callbacks: Mutex<Ring<DeliveredCallback>>,
@@ -56,7 +56,7 @@ impl State {
         storage: Storage,
         buckets: Buckets,
         endpoint: String,
-        rsa_key: rsa::RsaPrivateKey,
+        rsa_key: oss_callback::CallbackPrivateKey,
         public_key_pem: String,
         log_capacity: usize,
     ) -> Self {

@@ -18,7 +18,7 @@ const B: &str = "callback-bucket";
 
 async fn setup() -> (Emulator, TestClient, CallbackServer) {
     let emu = start().await;
-    let key = oss_callback::public_key_from_pem(emu.public_key_pem()).unwrap();
+    let key = oss_callback::CallbackPublicKey::from_pem(emu.public_key_pem()).unwrap();
     let server = CallbackServer::start(key).await;
     let c = TestClient::new(&emu);
     (emu, c, server)

@@ -244,7 +244,7 @@ async fn complete_checks() {
 #[tokio::test]
 async fn complete_all_header_and_callback() {
     let emu = start().await;
-    let key_pem = oss_callback::public_key_from_pem(emu.public_key_pem()).unwrap();
+    let key_pem = oss_callback::CallbackPublicKey::from_pem(emu.public_key_pem()).unwrap();
     let server = callback_server::CallbackServer::start(key_pem).await;
     let c = TestClient::new(&emu);
     let key = "mp/all";

@@ -226,7 +226,7 @@ async fn admin_endpoints_need_no_signature() {
         .send_raw(Method::GET, "/__emulator/pubkey.pem", &[], Bytes::new())
         .await;
     assert_eq!(r.text(), emu.public_key_pem());
-    oss_callback::public_key_from_pem(&r.text()).expect("a valid public key");
+    oss_callback::CallbackPublicKey::from_pem(&r.text()).expect("a valid public key");
     c.put(B, "logged", b"x").await;
     let r = c
         .send_raw(Method::GET, "/__emulator/requests", &[], Bytes::new())

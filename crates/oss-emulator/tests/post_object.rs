@@ -241,7 +241,7 @@ async fn post_object_rejections() {
 #[tokio::test]
 async fn post_object_callback_via_form_fields() {
     let emu = start().await;
-    let key = oss_callback::public_key_from_pem(emu.public_key_pem()).unwrap();
+    let key = oss_callback::CallbackPublicKey::from_pem(emu.public_key_pem()).unwrap();
     let server = callback_server::CallbackServer::start(key).await;
     let c = TestClient::new(&emu);
     let cb = oss_callback::Callback::builder()

@@ -57,6 +57,9 @@ pub fn error_response(data: &[u8]) {
 }
 
 #[cfg(test)]
+mod replay;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -55,6 +55,15 @@
 //! pool from a background task after the body ends, so the next request can race it and open a
 //! second connection. Here the connection is back in the pool before [`Client::send`] returns.
 //! HTTP/2 is not offered (OSS speaks HTTP/1.1 for uploads; ALPN advertises `http/1.1` only).
+//!
+//! # Features
+//!
+//! - `fuzzing` (off by default, enabled by `fuzz/`): the entry point the cargo-fuzz target
+//!   calls. Not part of the API; a default build has no such module:
+//!
+//! ```compile_fail
+//! use oss_transport::fuzzing;
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -65,6 +74,8 @@ mod builder;
 mod client;
 mod connect;
 mod error;
+// Only for `fuzz/` (which enables the feature) and for this crate's unit tests.
+#[cfg(any(feature = "fuzzing", test))]
 #[doc(hidden)]
 pub mod fuzzing;
 mod pool;

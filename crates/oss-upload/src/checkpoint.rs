@@ -12,11 +12,11 @@ use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
 /// Identifies an oss-rs checkpoint file (format version 1).
-pub const CHECKPOINT_MAGIC: &str =
+pub(crate) const CHECKPOINT_MAGIC: &str =
     "oss-rs-upload-checkpoint-v1:5E0C6F0A-3D4B-4C2B-9E1A-7B7D1C9E2F11";
 
 /// File name extension of checkpoint files.
-pub const CHECKPOINT_EXTENSION: &str = "ucp";
+pub(crate) const CHECKPOINT_EXTENSION: &str = "ucp";
 
 /// One completed part as recorded in the checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,19 +56,19 @@ pub struct CheckpointRecord {
 
 /// The identity of one resumable run: a checkpoint is reused only when all of this matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckpointIdentity {
+pub(crate) struct CheckpointIdentity {
     /// Absolute path of the source file.
-    pub source_path: PathBuf,
+    pub(crate) source_path: PathBuf,
     /// Source size in bytes.
-    pub source_size: u64,
+    pub(crate) source_size: u64,
     /// Source modification time.
-    pub source_mtime: SystemTime,
+    pub(crate) source_mtime: SystemTime,
     /// Part size in bytes.
-    pub part_size: u64,
+    pub(crate) part_size: u64,
     /// Bucket.
-    pub bucket: String,
+    pub(crate) bucket: String,
     /// Object key.
-    pub key: String,
+    pub(crate) key: String,
 }
 
 /// Why a checkpoint file was not used.
@@ -103,7 +103,7 @@ fn split_mtime(t: SystemTime) -> (u64, u32) {
 
 impl CheckpointRecord {
     /// A record for a new upload with no part done yet.
-    pub fn new(identity: &CheckpointIdentity, upload_id: impl Into<String>) -> Self {
+    pub(crate) fn new(identity: &CheckpointIdentity, upload_id: impl Into<String>) -> Self {
         let (secs, nanos) = split_mtime(identity.source_mtime);
         Self {
             upload_id: upload_id.into(),
@@ -123,7 +123,7 @@ impl CheckpointRecord {
     /// # Errors
     /// [`CheckpointRejection::Stale`] naming the first field that differs, or
     /// [`CheckpointRejection::Corrupt`] when the record is self-inconsistent.
-    pub fn check(&self, identity: &CheckpointIdentity) -> Result<(), CheckpointRejection> {
+    pub(crate) fn check(&self, identity: &CheckpointIdentity) -> Result<(), CheckpointRejection> {
         let stale = |what: &str| Err(CheckpointRejection::Stale(format!("{what} differs")));
         if self.upload_id.is_empty() {
             return Err(CheckpointRejection::Corrupt("empty upload id".into()));
@@ -168,7 +168,7 @@ impl CheckpointRecord {
     }
 
     /// Records a completed part (replacing an earlier record of the same number).
-    pub fn add_part(&mut self, part: CheckpointPart) {
+    pub(crate) fn add_part(&mut self, part: CheckpointPart) {
         self.parts.retain(|p| p.number != part.number);
         self.parts.push(part);
     }
@@ -179,7 +179,12 @@ impl CheckpointRecord {
 /// - With `dir`: `dir/<md5(source)>-<md5(oss://bucket/key)>.ucp`.
 /// - Without: `<source>.ucp` beside the source file when that directory is writable, else the same
 ///   hashed name in the system temp directory.
-pub fn checkpoint_path(source: &Path, bucket: &str, key: &str, dir: Option<&Path>) -> PathBuf {
+pub(crate) fn checkpoint_path(
+    source: &Path,
+    bucket: &str,
+    key: &str,
+    dir: Option<&Path>,
+) -> PathBuf {
     let hashed = || {
         format!(
             "{}-{}.{CHECKPOINT_EXTENSION}",
@@ -238,7 +243,10 @@ fn dir_is_writable(dir: &Path) -> bool {
 ///
 /// # Errors
 /// I/O errors other than "not found".
-pub fn load(path: &Path) -> std::io::Result<Option<Result<CheckpointRecord, CheckpointRejection>>> {
+#[cfg(test)]
+pub(crate) fn load(
+    path: &Path,
+) -> std::io::Result<Option<Result<CheckpointRecord, CheckpointRejection>>> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -251,7 +259,7 @@ pub fn load(path: &Path) -> std::io::Result<Option<Result<CheckpointRecord, Chec
 ///
 /// # Errors
 /// [`CheckpointRejection::Corrupt`] when the text is not a checkpoint or its checksum differs.
-pub fn parse(bytes: &[u8]) -> Result<CheckpointRecord, CheckpointRejection> {
+pub(crate) fn parse(bytes: &[u8]) -> Result<CheckpointRecord, CheckpointRejection> {
     let corrupt = |m: String| CheckpointRejection::Corrupt(m);
     let envelope: Envelope =
         serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not a checkpoint: {e}")))?;
@@ -269,7 +277,7 @@ pub fn parse(bytes: &[u8]) -> Result<CheckpointRecord, CheckpointRejection> {
 ///
 /// # Errors
 /// Serialisation errors (none occur for valid records).
-pub fn render(record: &CheckpointRecord) -> Result<Vec<u8>, serde_json::Error> {
+pub(crate) fn render(record: &CheckpointRecord) -> Result<Vec<u8>, serde_json::Error> {
     serde_json::to_vec(&Envelope {
         magic: CHECKPOINT_MAGIC.to_owned(),
         md5: record_md5(record)?,
@@ -282,7 +290,7 @@ pub fn render(record: &CheckpointRecord) -> Result<Vec<u8>, serde_json::Error> {
 ///
 /// # Errors
 /// I/O errors; the temp file is removed on failure.
-pub fn save(path: &Path, record: &CheckpointRecord) -> std::io::Result<()> {
+pub(crate) fn save(path: &Path, record: &CheckpointRecord) -> std::io::Result<()> {
     let bytes = render(record).map_err(std::io::Error::other)?;
     let tmp = temp_name(path);
     let result = (|| {
@@ -315,7 +323,7 @@ pub fn save(path: &Path, record: &CheckpointRecord) -> std::io::Result<()> {
 ///
 /// # Errors
 /// I/O errors other than "not found".
-pub fn remove(path: &Path) -> std::io::Result<()> {
+pub(crate) fn remove(path: &Path) -> std::io::Result<()> {
     match fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),

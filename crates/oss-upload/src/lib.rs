@@ -20,6 +20,12 @@
 //! [`Client::head_object`], [`Client::delete_object`] are there to build your own flows and to
 //! check what was uploaded. [`Client::browser_form`] signs a form a web page posts directly.
 //!
+//! To see and undo what was uploaded: [`Client::list_objects`] and [`Client::list_uploads`]
+//! are paginated [`PageStream`]s (prefix, delimiter, start-after, continuation; url-encoded
+//! keys decoded), [`Client::delete_objects`] deletes in batches (quiet or verbose), and
+//! [`Client::create_bucket`], [`Client::delete_bucket`], [`Client::bucket_info`] and
+//! [`Client::list_buckets`] manage buckets.
+//!
 //! Content-Type is decided before signing (explicit, else from the key's extension, else
 //! `application/octet-stream`); CRC-64 is computed while sending and compared with
 //! `x-oss-hash-crc64ecma` ([`Error::CrcMismatch`], retryable). Progress arrives as
@@ -102,11 +108,13 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod buffer_pool;
-pub mod checkpoint;
+mod checkpoint;
 mod client;
 mod content_type;
 mod error;
 mod form;
+mod list_wire;
+mod listing;
 mod multipart;
 mod object;
 mod options;
@@ -126,6 +134,8 @@ pub use client::{Client, ClientBuilder};
 pub use content_type::{decide_content_type, DEFAULT_CONTENT_TYPE};
 pub use error::Error;
 pub use form::{BrowserForm, BrowserFormRequest, PostObject, DEFAULT_POLICY_VALIDITY};
+pub use list_wire::{BucketSummary, ListedObject, ListedUpload, ObjectPage, UploadPage};
+pub use listing::{ListBuckets, ListObjects, ListUploads, PageStream, MAX_DELETE_BATCH};
 pub use multipart::MultipartUpload;
 pub use object::{GetObject, GetObjectOutput, HeadObjectOutput, ObjectBody};
 pub use options::{ContentMd5, ObjectAcl, ObjectOptions, ServerSideEncryption, StorageClass};

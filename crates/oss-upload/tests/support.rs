@@ -54,7 +54,7 @@ impl CallbackServer {
     async fn start(pub_key_pem: String, pub_key_url: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let key = Arc::new(oss_callback::public_key_from_pem(&pub_key_pem).unwrap());
+        let key = Arc::new(oss_callback::CallbackPublicKey::from_pem(&pub_key_pem).unwrap());
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let fail: Arc<AtomicBool> = Arc::default();
         let (r, f) = (Arc::clone(&received), Arc::clone(&fail));

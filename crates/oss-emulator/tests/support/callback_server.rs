@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use oss_callback::rsa::RsaPublicKey;
+use oss_callback::CallbackPublicKey;
 use tokio::net::TcpListener;
 
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ pub struct CallbackServer {
 }
 
 impl CallbackServer {
-    pub async fn start(key: RsaPublicKey) -> Self {
+    pub async fn start(key: CallbackPublicKey) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -68,7 +68,7 @@ impl CallbackServer {
 
 async fn handle(
     req: Request<Incoming>,
-    key: RsaPublicKey,
+    key: CallbackPublicKey,
     rec: Arc<Mutex<Vec<Received>>>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();

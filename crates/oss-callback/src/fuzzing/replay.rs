@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use oss_callback::fuzzing;
+use crate::fuzzing;
+use crate::{verify_callback, Callback, CallbackPublicKey};
 
 type Entry = fn(&[u8]);
 
@@ -63,17 +64,16 @@ fn seeds_are_meaningful() {
         parts.next().unwrap(),
     );
     let (path, query) = target.split_once('?').unwrap();
-    let key = oss_callback::public_key_from_pem(
+    let key = CallbackPublicKey::from_pem(
         "-----BEGIN PUBLIC KEY-----\nMFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKs/JBGzwUB2aVht4crBx3oIPBLNsjGs\nC0fTXv+nvlmklvkcolvpvXLTjaxUHR3W9LXxQ2EHXAJfCB+6H2YF1k8CAwEAAQ==\n-----END PUBLIC KEY-----\n",
     )
     .unwrap();
-    oss_callback::verify_callback(&key, path, query, body.as_bytes(), auth).unwrap();
+    verify_callback(&key, path, query, body.as_bytes(), auth).unwrap();
 
     for (path, data) in corpus("callback_header_decode") {
         let text = String::from_utf8(data).unwrap();
         let first = text.split('\n').next().unwrap();
-        let decoded = oss_callback::Callback::decode(first).is_ok()
-            || oss_callback::Callback::from_json(&text).is_ok();
+        let decoded = Callback::decode(first).is_ok() || Callback::from_json(&text).is_ok();
         assert!(decoded, "{} does not decode", path.display());
     }
 }

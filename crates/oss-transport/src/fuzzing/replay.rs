@@ -11,7 +11,7 @@ fn error_parse_corpus_replays() {
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.unwrap().path();
         let data = std::fs::read(&path).unwrap();
-        oss_transport::fuzzing::error_response(&data);
+        super::error_response(&data);
         count += 1;
     }
     assert!(count >= 3, "expected a seed corpus, found {count} files");

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use oss_emulator::fuzzing;
+use crate::fuzzing;
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
