@@ -96,9 +96,17 @@ impl GlobalArgs {
     /// An upload client for `bucket`.
     pub(crate) async fn upload_client(&self, bucket: &str) -> Result<oss_upload::Client, Error> {
         let resolved = self.credentials().await?;
+        // OSS_RS_CA_FILE: the OSS side trusts the same private CA as the STS client.
+        let transport = oss_credentials::extra_roots_from_env(&Context::new())
+            .map_err(|e| Error::Credentials(Box::new(e)))?
+            .into_iter()
+            .fold(oss_transport::Client::builder(), |b, der| {
+                b.with_root_certificate(der)
+            });
         let mut builder = oss_upload::Client::builder(bucket)
             .with_region(self.resolved_region(resolved.profile_region.as_deref())?)
             .with_credentials_provider(resolved.provider)
+            .with_transport_config(transport)
             .with_path_style(self.path_style);
         if let Some(endpoint) = &self.endpoint {
             builder = builder.with_endpoint(endpoint.clone());

@@ -250,6 +250,33 @@ impl ProvideCredentials for CachedProvider {
     fn provide(&self) -> ProvideFuture<'_> {
         Box::pin(self.get())
     }
+
+    /// Drops the cached credentials when their key id is `access_key_id` (a service rejected
+    /// them), and any pending backoff, so the next call fetches at once. Credentials that
+    /// already replaced the rejected ones are kept: when several requests in flight are
+    /// refused together, only the first one causes a fetch.
+    fn invalidate(&self, access_key_id: &str) -> bool {
+        let dropped = {
+            let mut state = self.lock();
+            let matches = state
+                .current
+                .as_ref()
+                .is_some_and(|e| e.credentials.access_key_id() == access_key_id);
+            if matches {
+                state.current = None;
+                state.retry_at = None;
+            }
+            matches
+        };
+        if dropped {
+            tracing::info!(
+                access_key_id,
+                "the service rejected the cached credentials; the next request fetches new ones"
+            );
+        }
+        // A caching provider below (a chain link with its own cache) must forget them too.
+        self.inner.invalidate(access_key_id) || dropped
+    }
 }
 
 #[cfg(test)]
@@ -312,6 +339,26 @@ mod tests {
 
     async fn hundred(cache: &CachedProvider) -> Vec<Result<Credentials, oss_sign::Error>> {
         futures_util::future::join_all((0..100).map(|_| cache.provide())).await
+    }
+
+    #[tokio::test]
+    async fn invalidate_drops_only_the_rejected_key_and_fetches_at_once() {
+        let (inner, _clock, cache, start) = setup();
+        inner.push_ok("first", start + HOUR);
+        assert_eq!(cache.provide().await.unwrap().access_key_id(), "first");
+        assert!(
+            !cache.invalidate("someone-else"),
+            "another key id keeps the cache"
+        );
+        assert_eq!(cache.provide().await.unwrap().access_key_id(), "first");
+        assert!(cache.invalidate("first"));
+        inner.push_ok("second", start + HOUR);
+        assert_eq!(cache.provide().await.unwrap().access_key_id(), "second");
+        assert_eq!(inner.fetches(), 2);
+        // A late rejection of "first" (a request that was in flight) changes nothing.
+        assert!(!cache.invalidate("first"));
+        assert_eq!(cache.provide().await.unwrap().access_key_id(), "second");
+        assert_eq!(inner.fetches(), 2);
     }
 
     #[tokio::test]

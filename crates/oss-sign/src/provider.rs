@@ -43,17 +43,38 @@ pub trait ProvideCredentials: Send + Sync + fmt::Debug {
     /// [`Error::CredentialsProvider`] carrying the provider's own error when it has no usable
     /// credentials.
     fn provide(&self) -> ProvideFuture<'_>;
+
+    /// Tells a caching provider that the service rejected the credentials whose key id is
+    /// `access_key_id` (an expired or revoked STS token), so that the next
+    /// [`provide`](Self::provide) fetches fresh ones instead of serving the cached copy.
+    /// Returns whether cached credentials were dropped, that is whether asking again can
+    /// give different ones. Credentials with another key id (already replaced) are kept.
+    ///
+    /// The default does nothing and returns `false`: a provider without a cache already
+    /// fetches on every call.
+    fn invalidate(&self, access_key_id: &str) -> bool {
+        let _ = access_key_id;
+        false
+    }
 }
 
 impl<T: ProvideCredentials + ?Sized> ProvideCredentials for Arc<T> {
     fn provide(&self) -> ProvideFuture<'_> {
         (**self).provide()
     }
+
+    fn invalidate(&self, access_key_id: &str) -> bool {
+        (**self).invalidate(access_key_id)
+    }
 }
 
 impl<T: ProvideCredentials + ?Sized> ProvideCredentials for Box<T> {
     fn provide(&self) -> ProvideFuture<'_> {
         (**self).provide()
+    }
+
+    fn invalidate(&self, access_key_id: &str) -> bool {
+        (**self).invalidate(access_key_id)
     }
 }
 
@@ -101,6 +122,7 @@ mod tests {
         let c = Credentials::new("a", "b");
         let p: Arc<dyn ProvideCredentials> = Arc::new(StaticCredentialsProvider::new(c.clone()));
         assert_eq!(ready(p.provide()).expect("static"), c);
+        assert!(!p.invalidate("a"), "nothing cached, nothing dropped");
         assert_eq!(
             format!("{p:?}"),
             r#"StaticCredentialsProvider { credentials: Credentials { access_key_id: "a", access_key_secret: ***, security_token: None } }"#

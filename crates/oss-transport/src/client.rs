@@ -66,6 +66,8 @@ struct Prepared {
     authority: http::uri::Authority,
     signing_time: SystemTime,
     activity: Activity,
+    /// The key id of the credentials it was signed with, when they carry an STS token.
+    temporary_key: Option<String>,
 }
 
 /// A response head with its still unread body, on its connection.
@@ -208,12 +210,80 @@ fn policy(req: &Request) -> Policy {
     }
 }
 
+/// Whether an error answer is OSS refusing an STS token (the emulator's expired-token answer
+/// is `InvalidSecurityToken`; `SecurityTokenExpired` is accepted as another spelling).
+fn is_token_rejection(error: &Error) -> bool {
+    matches!(error, Error::Service(e) if e.status == StatusCode::FORBIDDEN
+        && matches!(e.code.as_str(), "InvalidSecurityToken" | "SecurityTokenExpired"))
+}
+
 impl Inner {
+    /// One attempt; when OSS rejects the temporary key it was signed with, the provider drops
+    /// its cached copy and the request is sent once more, inside this same attempt, with the
+    /// fresh credentials (docs/decisions.md, "a rejected temporary key is refreshed").
     async fn attempt_buffered(&self, req: &Request, n: u32) -> Result<Response, Failure> {
+        let mut signed_with = None;
+        let first = self.attempt_buffered_once(req, n, &mut signed_with).await;
+        match first {
+            Err(f) if self.refresh_rejected(req, &f, signed_with.as_deref()).await => {
+                self.attempt_buffered_once(req, n, &mut None).await
+            }
+            other => other,
+        }
+    }
+
+    /// As [`attempt_buffered`](Self::attempt_buffered), streaming.
+    async fn attempt_streaming(&self, req: &Request, n: u32) -> Result<StreamingResponse, Failure> {
+        let mut signed_with = None;
+        let first = self.attempt_streaming_once(req, n, &mut signed_with).await;
+        match first {
+            Err(f) if self.refresh_rejected(req, &f, signed_with.as_deref()).await => {
+                self.attempt_streaming_once(req, n, &mut None).await
+            }
+            other => other,
+        }
+    }
+
+    /// After a token rejection of a request signed with temporary key `signed_with`: drops
+    /// the provider's cached credentials and says whether sending again can use different
+    /// ones. The body must be replayable; a callback request is safe to resend because OSS
+    /// refused it before storing anything (authentication comes first).
+    async fn refresh_rejected(
+        &self,
+        req: &Request,
+        failure: &Failure,
+        signed_with: Option<&str>,
+    ) -> bool {
+        let (Some(id), Some(provider)) = (signed_with, &self.credentials) else {
+            return false;
+        };
+        if !is_token_rejection(&failure.error) || !req.body.is_replayable() {
+            return false;
+        }
+        // `false` can also mean another request already replaced the rejected key.
+        let fresh = provider.invalidate(id)
+            || provider
+                .provide()
+                .await
+                .is_ok_and(|c| c.access_key_id() != id);
+        tracing::info!(
+            rejected_access_key_id = id,
+            retry = fresh,
+            "OSS rejected the temporary key; retrying once with fresh credentials"
+        );
+        fresh
+    }
+
+    async fn attempt_buffered_once(
+        &self,
+        req: &Request,
+        n: u32,
+        signed_with: &mut Option<String>,
+    ) -> Result<Response, Failure> {
         let span = attempt_span(n);
         let started = Instant::now();
         let result = async {
-            let ex = self.exchange(req).await?;
+            let ex = self.exchange(req, signed_with).await?;
             let status = ex.head.status;
             tracing::Span::current().record("status", status.as_u16());
             let body = self
@@ -228,11 +298,16 @@ impl Inner {
         result
     }
 
-    async fn attempt_streaming(&self, req: &Request, n: u32) -> Result<StreamingResponse, Failure> {
+    async fn attempt_streaming_once(
+        &self,
+        req: &Request,
+        n: u32,
+        signed_with: &mut Option<String>,
+    ) -> Result<StreamingResponse, Failure> {
         let span = attempt_span(n);
         let started = Instant::now();
         let result = async {
-            let ex = self.exchange(req).await?;
+            let ex = self.exchange(req, signed_with).await?;
             let status = ex.head.status;
             tracing::Span::current().record("status", status.as_u16());
             let callback_failed =
@@ -263,8 +338,14 @@ impl Inner {
     }
 
     /// Prepares, connects (or reuses), sends, and waits for the response head.
-    async fn exchange(&self, req: &Request) -> Result<Exchange, Failure> {
+    /// `signed_with` receives the temporary key id the request was signed with, if any.
+    async fn exchange(
+        &self,
+        req: &Request,
+        signed_with: &mut Option<String>,
+    ) -> Result<Exchange, Failure> {
         let prepared = self.prepare(req).await.map_err(Failure::early)?;
+        signed_with.clone_from(&prepared.temporary_key);
         let mut conn = match self.pool.checkout(&prepared.key) {
             Some(conn) => conn,
             // Built only on a pool miss: most requests reuse a connection.
@@ -419,9 +500,11 @@ impl Inner {
         parts.headers = headers;
 
         let signing_time = self.signing_time();
-        if req.auth == Auth::Sign {
-            self.sign(&mut parts, req, signing_time).await?;
-        }
+        let temporary_key = if req.auth == Auth::Sign {
+            self.sign(&mut parts, req, signing_time).await?
+        } else {
+            None
+        };
         for name in ["authorization", "x-oss-security-token"] {
             if let Some(v) = parts.headers.get_mut(name) {
                 v.set_sensitive(true);
@@ -447,15 +530,17 @@ impl Inner {
             authority,
             signing_time,
             activity,
+            temporary_key,
         })
     }
 
+    /// Signs; returns the key id when the credentials carry an STS token.
     async fn sign(
         &self,
         parts: &mut http::request::Parts,
         req: &Request,
         time: SystemTime,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<String>, Error> {
         let provider = self
             .credentials
             .as_ref()
@@ -481,7 +566,11 @@ impl Inner {
         let params = params.build().map_err(|e| Error::Sign(Box::new(e)))?;
         self.signer
             .sign_headers(parts, &credentials, &params)
-            .map_err(|e| Error::Sign(Box::new(e)))
+            .map_err(|e| Error::Sign(Box::new(e)))?;
+        Ok(credentials
+            .security_token()
+            .is_some_and(|t| !t.is_empty())
+            .then(|| credentials.access_key_id().to_owned()))
     }
 
     fn signing_time(&self) -> SystemTime {

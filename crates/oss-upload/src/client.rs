@@ -319,14 +319,24 @@ impl Client {
     /// with the same, current credentials.
     ///
     /// # Errors
-    /// [`Error::Credentials`] when no link of the chain yields credentials, [`Error::Config`]
-    /// when neither a region nor an endpoint is found.
+    /// [`Error::Credentials`] when no link of the chain yields credentials or
+    /// `OSS_RS_CA_FILE` names an unusable file, [`Error::Config`] when neither a region nor
+    /// an endpoint is found.
     pub async fn from_env(bucket: impl Into<String>) -> Result<Client, Error> {
         let config = oss_credentials::from_env()
             .await
             .map_err(|e| Error::Credentials(Box::new(e)))?;
+        // OSS_RS_CA_FILE: the OSS side trusts the same private CA as the STS client.
+        let roots = oss_credentials::extra_roots_from_env(&oss_credentials::Context::new())
+            .map_err(|e| Error::Credentials(Box::new(e)))?;
+        let transport = roots
+            .into_iter()
+            .fold(oss_transport::Client::builder(), |b, der| {
+                b.with_root_certificate(der)
+            });
         Client::builder(bucket)
             .with_resolved_config(&config)
+            .with_transport_config(transport)
             .build()
     }
 
