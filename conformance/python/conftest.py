@@ -57,6 +57,9 @@ def emulator():
             "--access-key-secret", ACCESS_KEY_SECRET,
             "--data-dir", data_dir,
             "--callback-timeout", "2",
+            # The suites below put objects into buckets they never create: they rely on
+            # auto-create (the binary is strict by default, like OSS).
+            "--auto-create-buckets",
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -90,7 +90,13 @@ struct Stack {
 
 impl Stack {
     fn start() -> Self {
-        let emulator = Running::start(&["emulator", "--listen", "127.0.0.1:0"]);
+        // These tests write to buckets they never create: they rely on auto-create.
+        let emulator = Running::start(&[
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--auto-create-buckets",
+        ]);
         let endpoint = emulator
             .line_starting("oss-emulator listening on")
             .to_owned();

@@ -85,7 +85,16 @@ fn profile_from_an_ini_file_uploads_with_a_callback_and_credentials_names_the_fi
     let file = home.path().join("hello.txt");
     std::fs::write(&file, b"hello from an INI profile\n").expect("write file");
 
-    let emulator = Running::start(home.path(), &["emulator", "--listen", "127.0.0.1:0"]);
+    // This test writes to a bucket it never creates: it relies on auto-create.
+    let emulator = Running::start(
+        home.path(),
+        &[
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--auto-create-buckets",
+        ],
+    );
     let endpoint = emulator.line_starting("oss-emulator listening on");
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
     let trusted = format!("{endpoint}/");

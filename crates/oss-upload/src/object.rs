@@ -28,6 +28,12 @@ pub struct HeadObjectOutput {
     pub request_id: Option<String>,
     /// User metadata (`x-oss-meta-*`), names without the prefix.
     pub metadata: Vec<(String, String)>,
+    /// `Last-Modified`, when present and an HTTP date.
+    pub last_modified: Option<std::time::SystemTime>,
+    /// `x-oss-storage-class` (`Standard`, `IA`, `Archive`, ...).
+    pub storage_class: Option<String>,
+    /// `x-oss-object-type` (`Normal`, `Multipart`, `Appendable`).
+    pub object_type: Option<String>,
     /// Every response header.
     pub headers: HeaderMap,
 }
@@ -59,6 +65,10 @@ impl HeadObjectOutput {
             version_id: header(&headers, "x-oss-version-id"),
             request_id: header(&headers, "x-oss-request-id"),
             metadata,
+            last_modified: header(&headers, "last-modified")
+                .and_then(|v| httpdate::parse_http_date(&v).ok()),
+            storage_class: header(&headers, "x-oss-storage-class"),
+            object_type: header(&headers, "x-oss-object-type"),
             headers,
         }
     }
@@ -200,7 +210,8 @@ impl Client {
         }
     }
 
-    /// HeadObject: size, ETag, CRC-64, metadata.
+    /// HeadObject: size, ETag, CRC-64, content type, last modified, storage class and user
+    /// metadata.
     ///
     /// # Errors
     /// [`Error::Request`] (404 `NoSuchKey`, ...).
