@@ -77,6 +77,7 @@ mod builder;
 mod callback;
 pub mod cli;
 mod conn;
+mod cors;
 mod error;
 // Only for `fuzz/` (which enables the feature) and for this crate's unit tests: it holds a
 // tokio runtime and an emulator in a static, which a default build must not carry.

@@ -2,11 +2,13 @@
 //! storage, `Content-MD5` checks, ETags, stored headers and callback system values.
 
 pub(crate) mod bucket;
+pub(crate) mod cors;
 pub(crate) mod delete_multiple;
 pub(crate) mod get;
 pub(crate) mod list;
 pub(crate) mod multipart;
 pub(crate) mod post_object;
+pub(crate) mod post_redirect;
 pub(crate) mod put;
 
 use base64::Engine as _;

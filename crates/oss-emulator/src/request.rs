@@ -195,6 +195,12 @@ pub enum Operation {
     ListMultipartUploads,
     /// `POST /bucket?delete`.
     DeleteMultipleObjects,
+    /// `PUT /bucket?cors`.
+    PutBucketCors,
+    /// `GET /bucket?cors`.
+    GetBucketCors,
+    /// `DELETE /bucket?cors`.
+    DeleteBucketCors,
     /// Anything the emulator does not implement.
     Unsupported,
 }
@@ -221,6 +227,9 @@ impl Operation {
             Operation::ListObjectsV2 => "ListObjectsV2",
             Operation::ListMultipartUploads => "ListMultipartUploads",
             Operation::DeleteMultipleObjects => "DeleteMultipleObjects",
+            Operation::PutBucketCors => "PutBucketCors",
+            Operation::GetBucketCors => "GetBucketCors",
+            Operation::DeleteBucketCors => "DeleteBucketCors",
             Operation::Unsupported => "Unsupported",
         }
     }

@@ -134,6 +134,14 @@ pub(crate) async fn handle(
         Ok(r) => r,
         Err(e) => error_response(&e, &request_id, &host, head),
     };
+    // CORS headers go on every answer for the bucket, errors included (a browser cannot read
+    // an error it is not allowed to see).
+    state.cors.decorate(
+        record.bucket.as_deref(),
+        &parts.method,
+        &parts.headers,
+        resp.headers_mut(),
+    );
     let common = [
         ("x-oss-request-id", request_id.clone()),
         ("date", httpdate::fmt_http_date(SystemTime::now())),
@@ -170,6 +178,9 @@ const LIST_V1_PARAMS: &[&str] = &["prefix", "delimiter", "marker", "max-keys", "
 
 fn classify(method: &Method, has_key: bool, query: &Query) -> Operation {
     match (method.as_str(), has_key) {
+        ("PUT", false) if query.has("cors") => Operation::PutBucketCors,
+        ("GET", false) if query.has("cors") => Operation::GetBucketCors,
+        ("DELETE", false) if query.has("cors") => Operation::DeleteBucketCors,
         ("PUT", true) if query.has("partNumber") || query.has("uploadId") => Operation::UploadPart,
         ("PUT", true) => Operation::PutObject,
         ("PUT", false) if query.0.is_empty() => Operation::PutBucket,
@@ -207,22 +218,6 @@ fn not_implemented(what: &str) -> ApiError {
     )
 }
 
-/// 200 with no body for a browser's CORS preflight (`OPTIONS` with
-/// `Access-Control-Request-Method`), which OSS answers without a signature.
-fn preflight(headers: &HeaderMap) -> Response<ResBody> {
-    let mut out = vec![("content-length", "0".to_owned())];
-    if let Some(origin) = header(headers, "origin") {
-        out.push(("access-control-allow-origin", origin.to_owned()));
-    }
-    if let Some(m) = header(headers, "access-control-request-method") {
-        out.push(("access-control-allow-methods", m.to_owned()));
-    }
-    if let Some(h) = header(headers, "access-control-request-headers") {
-        out.push(("access-control-allow-headers", h.to_owned()));
-    }
-    respond(StatusCode::OK, out, body::empty())
-}
-
 /// Authenticates, then runs the operation. The only requests that skip the signature check are
 /// the ones OSS itself answers unsigned: a CORS preflight and PostObject, whose signature is in
 /// the form body and is checked there before anything is stored. Nothing else (not even a
@@ -245,7 +240,7 @@ async fn route(
     if parts.method == Method::OPTIONS
         && parts.headers.contains_key("access-control-request-method")
     {
-        return Ok(preflight(&parts.headers));
+        return ops::cors::preflight(state, target.bucket.as_deref(), &parts.headers);
     }
     let is_form = header(&parts.headers, "content-type")
         .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
@@ -319,6 +314,9 @@ async fn route(
         state.buckets.require(&ctx.bucket)?;
     }
     match op {
+        Operation::PutBucketCors => ops::cors::put(&ctx, body).await,
+        Operation::GetBucketCors => ops::cors::get(&ctx),
+        Operation::DeleteBucketCors => ops::cors::delete(&ctx),
         Operation::PutObject => ops::put::handle(&ctx, body).await,
         Operation::GetObject => ops::get::get(&ctx).await,
         Operation::HeadObject => ops::get::head(&ctx).await,

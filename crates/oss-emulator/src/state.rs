@@ -35,6 +35,8 @@ pub(crate) struct Config {
 pub(crate) struct State {
     pub(crate) config: Config,
     pub(crate) storage: Storage,
+    /// Each bucket's CORS rules.
+    pub(crate) cors: crate::cors::CorsStore,
     /// Which buckets exist.
     pub(crate) buckets: Buckets,
     /// `http://127.0.0.1:PORT`.
@@ -66,6 +68,7 @@ impl State {
         Self {
             config,
             storage,
+            cors: crate::cors::CorsStore::default(),
             buckets,
             endpoint,
             rsa_key,

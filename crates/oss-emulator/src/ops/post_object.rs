@@ -9,6 +9,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use oss_sign::{verify_signature, Product, Scope, SigningKey};
 
+use super::post_redirect::Redirect;
 use super::{
     base64_md5, entity_too_large, finish_upload, stored_headers, upper_hex, MAX_OBJECT_SIZE,
 };
@@ -44,7 +45,7 @@ impl Form {
     fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|(k, _)| k == name)
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 }
@@ -293,6 +294,11 @@ async fn store(
     blob: Blob,
     plan: Option<callback::Plan>,
 ) -> Result<Response<ResBody>, ApiError> {
+    // Checked before storing; with a callback, the callback's answer is the reply instead.
+    let redirect = match form.get("success_action_redirect") {
+        Some(url) if plan.is_none() => Some(Redirect::parse(url)?),
+        _ => None,
+    };
     let meta = ObjectMeta {
         key,
         size: blob.size,
@@ -325,11 +331,18 @@ async fn store(
             "application/xml",
         )
     });
-    let headers = vec![
+    let mut headers = vec![
         ("etag", meta.etag.clone()),
         ("content-md5", meta.content_md5.clone().unwrap_or_default()),
         ("x-oss-hash-crc64ecma", meta.crc64.to_string()),
     ];
+    let (status, body) = match &redirect {
+        Some(r) => {
+            headers.push(("location", r.location(&ctx.bucket, &meta.key, &meta.etag)));
+            (StatusCode::SEE_OTHER, None)
+        }
+        None => (status, body),
+    };
     let mut resp = finish_upload(
         ctx,
         plan.as_ref(),
