@@ -232,11 +232,11 @@ fn check(
 
 pub(crate) fn callback(url: &str) -> Result<Callback, oss_callback::Error> {
     Callback::builder()
-        .url(url)
-        .body(
+        .with_url(url)
+        .with_body(
             r#"{"bucket":${bucket},"object":${object},"size":${size},"mimeType":${mimeType},"etag":${etag},"user":${x:user}}"#,
         )
-        .body_type(CallbackBodyType::Json)
+        .with_body_type(CallbackBodyType::Json)
         .build()
 }
 
