@@ -26,11 +26,11 @@ pub(crate) async fn run(global: &GlobalArgs, args: EmulatorArgs) -> Result<(), E
         .clone()
         .unwrap_or_else(|| DEFAULT_ACCESS_KEY_SECRET.to_owned());
     let mut builder = oss_emulator::Emulator::builder()
-        .with_region(region.clone())
-        .with_credentials(id.clone(), secret);
+        .region(region.clone())
+        .credentials(id.clone(), secret);
     if args.serve.sts_token.is_none() {
         if let Some(token) = global.session_token.clone() {
-            builder = builder.with_sts_token(token);
+            builder = builder.sts_token(token);
         }
     }
     let builder = args.serve.apply(builder).map_err(Error::Emulator)?;
@@ -46,6 +46,11 @@ pub(crate) async fn run(global: &GlobalArgs, args: EmulatorArgs) -> Result<(), E
                     "region {region}, access key id {id}, callback public key at {}",
                     emulator.public_key_url()
                 )
+            })
+            .and_then(|()| {
+                oss_emulator::cli::identity_lines(&emulator)
+                    .iter()
+                    .try_for_each(|line| writeln!(stdout, "{line}"))
             })
             .and_then(|()| stdout.flush())
             .map_err(|e| Error::io("cannot write to stdout", e))?;

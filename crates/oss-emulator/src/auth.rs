@@ -28,7 +28,121 @@ fn arg(ec: &'static str, message: &str, name: &str, value: &str) -> ApiError {
     ApiError::invalid_argument(Some(ec), message, name, value)
 }
 
-/// Checks that a request is signed by the configured credentials.
+/// The access key id a request claims (header or presigned query), verified or not, for the
+/// request log.
+pub(crate) fn claimed_access_key_id(headers: &HeaderMap, query: &Query) -> Option<String> {
+    if let Some(credential) = query.get("x-oss-credential") {
+        return credential.split('/').next().map(str::to_owned);
+    }
+    let auth = header(headers, "authorization")?;
+    parse_authorization(auth).ok().map(|a| a.access_key_id)
+}
+
+/// What a verified request may do: for a temporary key, its session policy.
+#[derive(Debug, Clone)]
+pub(crate) struct Principal {
+    pub(crate) policy: Option<std::sync::Arc<crate::identity::SessionPolicy>>,
+}
+
+impl Principal {
+    /// `AccessDenied` unless the session policy (if any) allows writing `bucket/key`.
+    pub(crate) fn check_write(&self, bucket: &str, key: &str) -> Result<(), ApiError> {
+        match &self.policy {
+            Some(p) if !p.allows_write(bucket, key) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                None,
+                "You are denied by the session policy of this security token.",
+            )
+            .with("AuthAction", "oss:PutObject")
+            .with("AuthResource", format!("acs:oss:*:*:{bucket}/{key}"))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The key a request names: the configured long-term one, or a temporary key the identity
+/// side issued.
+pub(crate) enum SigningKeyRef {
+    LongTerm,
+    Temporary(Box<crate::identity::TempKey>),
+}
+
+impl SigningKeyRef {
+    /// Finds `access_key_id`.
+    ///
+    /// # Errors
+    /// `InvalidAccessKeyId` for a key nobody issued.
+    pub(crate) fn find(config: &Config, access_key_id: &str) -> Result<Self, ApiError> {
+        if access_key_id == config.access_key_id {
+            return Ok(Self::LongTerm);
+        }
+        config
+            .identity
+            .as_ref()
+            .and_then(|i| i.keys.get(access_key_id))
+            .map(|k| Self::Temporary(Box::new(k)))
+            .ok_or_else(|| ApiError::invalid_access_key_id(access_key_id))
+    }
+
+    /// The secret to verify with.
+    pub(crate) fn secret<'a>(&'a self, config: &'a Config) -> &'a str {
+        match self {
+            Self::LongTerm => config.access_key_secret.expose(),
+            Self::Temporary(k) => k.secret.expose(),
+        }
+    }
+
+    /// Checks the security token sent: the configured one for the long-term key; for a
+    /// temporary key, its own token while the key is live. An expired key gets 403
+    /// `InvalidSecurityToken` "The security token you provided has expired." (the emulator's
+    /// choice, docs/decisions.md).
+    pub(crate) fn check_token(
+        &self,
+        config: &Config,
+        given: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(), ApiError> {
+        match self {
+            Self::LongTerm => check_token(config, given),
+            Self::Temporary(k) => {
+                if k.is_expired_at(now) {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "InvalidSecurityToken",
+                        None,
+                        "The security token you provided has expired.",
+                    ));
+                }
+                match given {
+                    Some(t) if verify_signature(k.token.expose(), t) => Ok(()),
+                    _ => Err(invalid_token()),
+                }
+            }
+        }
+    }
+
+    /// The principal, once verified.
+    pub(crate) fn principal(&self) -> Principal {
+        Principal {
+            policy: match self {
+                Self::LongTerm => None,
+                Self::Temporary(k) => k.policy.clone(),
+            },
+        }
+    }
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "InvalidSecurityToken",
+        None,
+        "The security token you provided is invalid.",
+    )
+}
+
+/// Checks that a request is signed by the configured credentials or a live temporary key.
 ///
 /// # Errors
 /// The OSS error reply for the first problem found.
@@ -40,7 +154,7 @@ pub(crate) fn verify(
     query: &Query,
     headers: &HeaderMap,
     now: SystemTime,
-) -> Result<(), ApiError> {
+) -> Result<Principal, ApiError> {
     if PresignedQuery::is_presigned(&query.0) {
         return verify_presigned(config, method, bucket, key, query, headers, now);
     }
@@ -75,12 +189,7 @@ fn check_token(config: &Config, given: Option<&str>) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "InvalidSecurityToken",
-            None,
-            "The security token you provided is invalid.",
-        ))
+        Err(invalid_token())
     }
 }
 
@@ -133,7 +242,7 @@ fn skew(a: SystemTime, b: SystemTime) -> Duration {
 }
 
 fn compare(
-    config: &Config,
+    secret: &str,
     ak: &str,
     scope: &Scope,
     datetime: &str,
@@ -141,7 +250,7 @@ fn compare(
     given: &str,
 ) -> Result<(), ApiError> {
     let sts = StringToSign::new(datetime, scope, canonical);
-    let expected = SigningKey::derive(config.access_key_secret.expose(), scope).sign(sts.as_str());
+    let expected = SigningKey::derive(secret, scope).sign(sts.as_str());
     if verify_signature(&expected, given) {
         Ok(())
     } else {
@@ -164,7 +273,7 @@ fn verify_header(
     headers: &HeaderMap,
     authorization: &str,
     now: SystemTime,
-) -> Result<(), ApiError> {
+) -> Result<Principal, ApiError> {
     let auth = parse_authorization(authorization).map_err(|e| {
         let text = authorization.trim_start();
         if text.starts_with("OSS ") || text.starts_with("OSS2 ") {
@@ -204,9 +313,7 @@ fn verify_header(
             )
         }
     })?;
-    if auth.access_key_id != config.access_key_id {
-        return Err(ApiError::invalid_access_key_id(&auth.access_key_id));
-    }
+    let signing_key = SigningKeyRef::find(config, &auth.access_key_id)?;
     check_scope(config, &auth.scope, authorization)?;
     let (datetime, time) = request_time(headers)?;
     if skew(now, time) > config.max_skew {
@@ -229,7 +336,7 @@ fn verify_header(
             payload,
         ));
     }
-    check_token(config, header(headers, "x-oss-security-token"))?;
+    signing_key.check_token(config, header(headers, "x-oss-security-token"), now)?;
     let canonical = CanonicalRequest::new(
         method,
         bucket,
@@ -240,13 +347,14 @@ fn verify_header(
         payload,
     );
     compare(
-        config,
+        signing_key.secret(config),
         &auth.access_key_id,
         &auth.scope,
         &datetime,
         &canonical,
         &auth.signature,
-    )
+    )?;
+    Ok(signing_key.principal())
 }
 
 fn presign_error(e: &oss_sign::Error) -> ApiError {
@@ -299,11 +407,9 @@ fn verify_presigned(
     query: &Query,
     headers: &HeaderMap,
     now: SystemTime,
-) -> Result<(), ApiError> {
+) -> Result<Principal, ApiError> {
     let p = parse_presigned_query(&query.0).map_err(|e| presign_error(&e))?;
-    if p.access_key_id != config.access_key_id {
-        return Err(ApiError::invalid_access_key_id(&p.access_key_id));
-    }
+    let signing_key = SigningKeyRef::find(config, &p.access_key_id)?;
     let credential = query.get("x-oss-credential").unwrap_or("");
     check_scope(config, &p.scope, credential)?;
     if p.expires == 0 || p.expires > MAX_PRESIGN_EXPIRES_SECS {
@@ -337,7 +443,7 @@ fn verify_presigned(
     if signed_at > now + config.max_skew {
         return Err(too_skewed(signed_at, now, config));
     }
-    check_token(config, p.security_token.as_ref().map(|s| s.expose()))?;
+    signing_key.check_token(config, p.security_token.as_ref().map(|s| s.expose()), now)?;
     let signed_query = PresignedQuery::signed_query(&query.0);
     let canonical = CanonicalRequest::new(
         method,
@@ -349,13 +455,14 @@ fn verify_presigned(
         UNSIGNED_PAYLOAD,
     );
     compare(
-        config,
+        signing_key.secret(config),
         &p.access_key_id,
         &p.scope,
         &p.datetime,
         &canonical,
         &p.signature,
-    )
+    )?;
+    Ok(signing_key.principal())
 }
 
 #[cfg(test)]
@@ -383,6 +490,7 @@ mod tests {
             callback_timeout: Duration::from_secs(5),
             strict_callback_urls: false,
             max_skew: Duration::from_secs(900),
+            identity: None,
         }
     }
 

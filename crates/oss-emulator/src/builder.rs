@@ -16,6 +16,9 @@ use crate::server::Emulator;
 use crate::state::{Config, State};
 use crate::storage::Storage;
 
+/// Clock skew OSS (and the mock STS) tolerate.
+const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+
 /// Bits of the RSA key generated at start when none is given.
 pub const GENERATED_KEY_BITS: usize = 1024;
 
@@ -34,6 +37,7 @@ pub struct EmulatorBuilder {
     log_capacity: usize,
     auto_create_buckets: bool,
     buckets: Vec<String>,
+    identity: Option<crate::identity::IdentityConfig>,
 }
 
 /// Connection limits, fixed at start.
@@ -44,11 +48,11 @@ pub(crate) struct Limits {
     pub(crate) max_connections: usize,
 }
 
-/// Default of [`EmulatorBuilder::with_header_read_timeout`]: 30 s (hyper's own default).
+/// Default of [`EmulatorBuilder::header_read_timeout`]: 30 s (hyper's own default).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default of [`EmulatorBuilder::with_idle_timeout`]: 60 s.
+/// Default of [`EmulatorBuilder::idle_timeout`]: 60 s.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Default of [`EmulatorBuilder::with_max_connections`]: 512, below the common 1024-descriptor limit
+/// Default of [`EmulatorBuilder::max_connections`]: 512, below the common 1024-descriptor limit
 /// with room for data files and callback connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
@@ -68,6 +72,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("log_capacity", &self.log_capacity)
             .field("auto_create_buckets", &self.auto_create_buckets)
             .field("buckets", &self.buckets)
+            .field("identity", &self.identity)
             .finish()
     }
 }
@@ -92,25 +97,26 @@ impl Default for EmulatorBuilder {
             log_capacity: crate::ring::DEFAULT_LOG_CAPACITY,
             auto_create_buckets: true,
             buckets: Vec::new(),
+            identity: None,
         }
     }
 }
 
 impl EmulatorBuilder {
     /// Address to listen on. Default `127.0.0.1:0` (a free port).
-    pub fn with_listen(mut self, addr: SocketAddr) -> Self {
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
         self
     }
 
     /// Region requests must be signed for. Default `cn-hangzhou`.
-    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+    pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = region.into();
         self
     }
 
     /// The one access key pair the emulator accepts. Default `ak` / `sk`.
-    pub fn with_credentials(
+    pub fn credentials(
         mut self,
         access_key_id: impl Into<String>,
         secret: impl Into<String>,
@@ -121,33 +127,33 @@ impl EmulatorBuilder {
     }
 
     /// Require this STS security token on every request. Default: none (a token is then refused).
-    pub fn with_sts_token(mut self, token: impl Into<String>) -> Self {
+    pub fn sts_token(mut self, token: impl Into<String>) -> Self {
         self.sts_token = Some(oss_sign::Secret::new(token.into()));
         self
     }
 
     /// Store objects on disk under `dir` (kept across restarts). Default: in memory.
-    pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.data_dir = Some(dir.into());
         self
     }
 
     /// How long a callback server has to answer. Default 5 s (OSS's fixed value).
-    pub fn with_callback_timeout(mut self, timeout: Duration) -> Self {
+    pub fn callback_timeout(mut self, timeout: Duration) -> Self {
         self.callback_timeout = timeout;
         self
     }
 
     /// `true`: refuse loopback/private callback hosts like OSS (400, EC `0007-00000008`).
     /// Default `false`: the emulator is local, so it delivers to `127.0.0.1`.
-    pub fn with_strict_callback_urls(mut self, strict: bool) -> Self {
+    pub fn strict_callback_urls(mut self, strict: bool) -> Self {
         self.strict_callback_urls = strict;
         self
     }
 
     /// Sign callbacks with this RSA private key (PKCS#8 or PKCS#1 PEM). Default: a fresh
     /// 1024-bit key generated at start.
-    pub fn with_rsa_key_pem(mut self, pem: impl Into<String>) -> Self {
+    pub fn rsa_key_pem(mut self, pem: impl Into<String>) -> Self {
         self.rsa_key_pem = Some(pem.into());
         self
     }
@@ -156,14 +162,14 @@ impl EmulatorBuilder {
     /// from the connection's accept, or from the first byte of a later request on a kept-alive
     /// connection. A connection that takes longer is closed. Default 30 s
     /// ([`DEFAULT_HEADER_READ_TIMEOUT`]).
-    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.limits.header_read_timeout = timeout;
         self
     }
 
     /// How long a kept-alive connection may sit between requests (after a response, before the
     /// next request's first byte) before it is closed. Default 60 s ([`DEFAULT_IDLE_TIMEOUT`]).
-    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.limits.idle_timeout = timeout;
         self
     }
@@ -171,14 +177,14 @@ impl EmulatorBuilder {
     /// Most connections served at once. At the cap the emulator stops accepting: new
     /// connections wait in the listen backlog until one closes. Default 512
     /// ([`DEFAULT_MAX_CONNECTIONS`]); must be at least 1.
-    pub fn with_max_connections(mut self, max: usize) -> Self {
+    pub fn max_connections(mut self, max: usize) -> Self {
         self.limits.max_connections = max;
         self
     }
 
     /// Entries kept by each of the request and callback logs; older ones are evicted and
     /// counted. Default 10 000 ([`DEFAULT_LOG_CAPACITY`](crate::DEFAULT_LOG_CAPACITY)).
-    pub fn with_log_capacity(mut self, entries: usize) -> Self {
+    pub fn log_capacity(mut self, entries: usize) -> Self {
         self.log_capacity = entries;
         self
     }
@@ -196,6 +202,14 @@ impl EmulatorBuilder {
     /// Creates bucket `name` at start (call once per bucket). Default: no buckets.
     pub fn with_bucket(mut self, name: impl Into<String>) -> Self {
         self.buckets.push(name.into());
+        self
+    }
+
+    /// Turns on the identity side on its own listener: a mock ECS metadata service and a mock
+    /// STS over HTTPS whose temporary keys the OSS side accepts until they expire (see
+    /// [`IdentityConfig`](crate::IdentityConfig)). Default: off.
+    pub fn with_identity(mut self, config: crate::identity::IdentityConfig) -> Self {
+        self.identity = Some(config);
         self
     }
 
@@ -263,6 +277,18 @@ impl EmulatorBuilder {
             addr: self.listen.to_string(),
             source,
         })?;
+        let identity = match self.identity {
+            Some(c) => Some(
+                crate::identity::Identity::bind(
+                    c,
+                    &self.access_key_id,
+                    &self.access_key_secret,
+                    MAX_SKEW,
+                )
+                .await?,
+            ),
+            None => None,
+        };
         let config = Config {
             region: self.region,
             access_key_id: self.access_key_id,
@@ -270,7 +296,8 @@ impl EmulatorBuilder {
             sts_token: self.sts_token,
             callback_timeout: self.callback_timeout,
             strict_callback_urls: self.strict_callback_urls,
-            max_skew: Duration::from_secs(15 * 60),
+            max_skew: MAX_SKEW,
+            identity: identity.as_ref().map(|(i, _)| Arc::clone(i)),
         };
         let endpoint = format!("http://{addr}");
         let state = State::new(
@@ -282,7 +309,11 @@ impl EmulatorBuilder {
             public_key_pem,
             self.log_capacity,
         );
-        Ok(Emulator::serve(listener, Arc::new(state), self.limits).await)
+        let emulator = Emulator::serve(listener, Arc::new(state), self.limits).await;
+        if let Some((identity, listener)) = identity {
+            identity.spawn(listener, emulator.stop_signal());
+        }
+        Ok(emulator)
     }
 }
 

@@ -54,6 +54,69 @@ pub struct ServeArgs {
     /// like OSS: buckets exist only once created]
     #[arg(long)]
     pub auto_create_buckets: bool,
+    /// The identity side's flags.
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// The identity side (mock ECS metadata service and mock STS) on its own listener; any of
+/// these flags turns it on.
+#[derive(Debug, Clone, clap::Args)]
+#[non_exhaustive]
+pub struct IdentityArgs {
+    /// Serve a mock IMDS (plain HTTP) and a mock STS (HTTPS, self-signed CA) on one more
+    /// listener; their temporary keys are accepted by the OSS side until they expire
+    #[arg(long)]
+    pub identity: bool,
+    /// Address of the identity listener (port 0 picks a free port)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub identity_listen: SocketAddr,
+    /// Write the mock STS's CA certificate (PEM) to this file, for clients to trust
+    #[arg(long, value_name = "PEM")]
+    pub sts_ca_file: Option<PathBuf>,
+    /// The OIDC token AssumeRoleWithOIDC accepts [default: none, OIDC refused]
+    #[arg(long, value_name = "TOKEN")]
+    pub oidc_token: Option<String>,
+    /// The RAM role name the mock IMDS reports
+    #[arg(long, value_name = "NAME", default_value = crate::identity::DEFAULT_ROLE_NAME)]
+    pub imds_role: String,
+    /// Seconds an IMDS temporary key lives (STS keys live their DurationSeconds)
+    #[arg(long, default_value = "3600", value_name = "SECONDS", value_parser = seconds)]
+    pub temp_key_lifetime: Duration,
+}
+
+impl IdentityArgs {
+    /// The identity settings, when any flag asks for the identity side.
+    pub fn config(&self) -> Option<crate::IdentityConfig> {
+        let on = self.identity || self.sts_ca_file.is_some() || self.oidc_token.is_some();
+        if !on {
+            return None;
+        }
+        let mut c = crate::IdentityConfig::new()
+            .with_listen(self.identity_listen)
+            .with_role_name(self.imds_role.clone())
+            .with_key_lifetime(self.temp_key_lifetime);
+        if let Some(path) = &self.sts_ca_file {
+            c = c.with_ca_file(path.clone());
+        }
+        if let Some(token) = &self.oidc_token {
+            c = c.with_oidc_token(token.clone());
+        }
+        Some(c)
+    }
+}
+
+/// The lines a binary prints after `oss-emulator listening on …` when the identity side is on:
+/// `oss-emulator IMDS on http://127.0.0.1:PORT` and `oss-emulator STS on https://127.0.0.1:PORT`.
+pub fn identity_lines(emulator: &crate::Emulator) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(imds) = emulator.imds_endpoint() {
+        lines.push(format!("oss-emulator IMDS on {imds}"));
+    }
+    if let Some(sts) = emulator.sts_endpoint() {
+        lines.push(format!("oss-emulator STS on {sts}"));
+    }
+    lines
 }
 
 /// A count of at least 1.
@@ -83,29 +146,32 @@ impl ServeArgs {
     /// [`Error::Io`] when the `--rsa-key` file cannot be read.
     pub fn apply(&self, builder: EmulatorBuilder) -> Result<EmulatorBuilder, Error> {
         let mut b = builder
-            .with_listen(self.listen)
-            .with_callback_timeout(self.callback_timeout)
-            .with_strict_callback_urls(self.strict_callback_urls)
-            .with_header_read_timeout(self.header_read_timeout)
-            .with_idle_timeout(self.idle_timeout)
-            .with_max_connections(self.max_connections)
-            .with_log_capacity(self.log_capacity)
+            .listen(self.listen)
+            .callback_timeout(self.callback_timeout)
+            .strict_callback_urls(self.strict_callback_urls)
+            .header_read_timeout(self.header_read_timeout)
+            .idle_timeout(self.idle_timeout)
+            .max_connections(self.max_connections)
+            .log_capacity(self.log_capacity)
             .with_auto_create_buckets(self.auto_create_buckets);
         for name in &self.create_buckets {
             b = b.with_bucket(name.clone());
         }
+        if let Some(identity) = self.identity.config() {
+            b = b.with_identity(identity);
+        }
         if let Some(token) = &self.sts_token {
-            b = b.with_sts_token(token.clone());
+            b = b.sts_token(token.clone());
         }
         if let Some(dir) = &self.data_dir {
-            b = b.with_data_dir(dir.clone());
+            b = b.data_dir(dir.clone());
         }
         if let Some(path) = &self.rsa_key {
             let pem = std::fs::read_to_string(path).map_err(|source| Error::Io {
                 path: path.clone(),
                 source,
             })?;
-            b = b.with_rsa_key_pem(pem);
+            b = b.rsa_key_pem(pem);
         }
         Ok(b)
     }

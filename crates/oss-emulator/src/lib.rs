@@ -28,14 +28,13 @@
 //!   atomic per key: a reader (even one mid-stream) gets the old or the new object whole, also
 //!   after a crash (versioned data files, the sidecar renamed last).
 //! - **Connections**: a header-read timeout, a keep-alive idle timeout and a connection cap
-//!   ([`EmulatorBuilder::with_header_read_timeout`],
-//!   [`with_idle_timeout`](EmulatorBuilder::with_idle_timeout),
-//!   [`with_max_connections`](EmulatorBuilder::with_max_connections)); the command-line flags
-//!   for them are [`cli::ServeArgs`], shared by `oss-emulator` and `oss-rs emulator`.
+//!   ([`EmulatorBuilder::header_read_timeout`], [`idle_timeout`](EmulatorBuilder::idle_timeout),
+//!   [`max_connections`](EmulatorBuilder::max_connections)); the command-line flags for them
+//!   are [`cli::ServeArgs`], shared by `oss-emulator` and `oss-rs emulator`.
 //! - **Admin endpoints** under `/__emulator/` need no signature: `callbacks` (JSON list of
 //!   delivered callbacks), `pubkey.pem`, `requests` (the request log), `stats` (both logs'
 //!   capacity and evicted count). Both logs are ring buffers of
-//!   [`EmulatorBuilder::with_log_capacity`] entries.
+//!   [`EmulatorBuilder::log_capacity`] entries.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -45,9 +44,9 @@
 //!     "/../oss-callback/testdata/emulator_test_key.pem"
 //! ))?;
 //! let emu = oss_emulator::Emulator::builder()
-//!     .with_region("cn-hangzhou")
-//!     .with_credentials("ak", "sk")
-//!     .with_rsa_key_pem(key)
+//!     .region("cn-hangzhou")
+//!     .credentials("ak", "sk")
+//!     .rsa_key_pem(key)
 //!     .start()
 //!     .await?;
 //! assert!(emu.endpoint().starts_with("http://127.0.0.1:"));
@@ -86,6 +85,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod ops;
+mod identity;
 mod policy;
 mod request;
 mod ring;
@@ -102,6 +102,7 @@ pub use builder::{
 pub use callback::{CallbackOutcome, DeliveredCallback, MAX_CALLBACK_RESPONSE};
 pub use error::{Error, MAX_ECHO_BYTES};
 pub use oss_types::limits::MIN_PART_SIZE;
+pub use identity::{IdentityConfig, DEFAULT_KEY_LIFETIME, DEFAULT_ROLE_NAME};
 pub use request::{Operation, RequestLog, RequestRecord};
 pub use ring::{LogStats, DEFAULT_LOG_CAPACITY};
 pub use server::Emulator;

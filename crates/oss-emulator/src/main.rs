@@ -49,14 +49,17 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let builder = oss_emulator::Emulator::builder()
-        .with_region(args.region)
-        .with_credentials(args.access_key_id, args.access_key_secret);
+        .region(args.region)
+        .credentials(args.access_key_id, args.access_key_secret);
     let builder = args.serve.apply(builder)?;
     let stop = shutdown_signal()?;
     let emu = builder.start().await?;
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "oss-emulator listening on {}", emu.endpoint())?;
+        for line in oss_emulator::cli::identity_lines(&emu) {
+            writeln!(stdout, "{line}")?;
+        }
         stdout.flush()?;
     }
     stop.await;

@@ -255,6 +255,9 @@ pub struct RequestRecord {
     pub status: u16,
     /// The `x-oss-request-id` answered.
     pub request_id: String,
+    /// The access key id the request was signed with (claimed, so also on a refusal); `None`
+    /// for unsigned requests.
+    pub access_key_id: Option<String>,
 }
 
 /// A snapshot of the request log.

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::ops;
 use crate::request::{self, header, Operation, Query, RequestRecord};
 use crate::state::State;
-use crate::{admin, auth};
+use crate::{admin, auth, identity};
 
 /// Everything an operation handler needs about its request (the body travels separately).
 #[derive(Debug)]
@@ -114,8 +114,16 @@ pub(crate) async fn handle(
         operation: None,
         status: 0,
         request_id: request_id.clone(),
+        access_key_id: None,
     };
-    let result = if parts.uri.path().starts_with("/__emulator/") {
+    let result = if parts.uri.path().starts_with("/__emulator/identity/") {
+        Ok(identity::admin(
+            state.config.identity.as_deref(),
+            &parts.method,
+            parts.uri.path(),
+            parts.uri.query(),
+        ))
+    } else if parts.uri.path().starts_with("/__emulator/") {
         Ok(admin::handle(&state, &parts.method, parts.uri.path()))
     } else {
         route(
@@ -167,6 +175,13 @@ pub(crate) async fn handle(
         request_id = %request_id,
         "request"
     );
+    if let (Some(identity), Some(op), Some(ak)) = (
+        &state.config.identity,
+        record.operation,
+        record.access_key_id.as_deref(),
+    ) {
+        identity.keys.observe(op.as_str(), record.status, ak);
+    }
     if !parts.uri.path().starts_with("/__emulator/") {
         state.record_request(record);
     }
@@ -259,7 +274,10 @@ async fn route(
             };
             request::check_bucket(&ctx.bucket)?;
             state.buckets.require(&ctx.bucket)?;
-            return ops::post_object::handle(&ctx, body).await;
+            let mut signed_by = None;
+            let result = ops::post_object::handle(&ctx, body, &mut signed_by).await;
+            record.access_key_id = signed_by;
+            return result;
         }
     }
     let op = match &target.bucket {
@@ -267,7 +285,8 @@ async fn route(
         _ => classify(&parts.method, target.key.is_some(), &query),
     };
     record.operation = Some(op);
-    auth::verify(
+    record.access_key_id = auth::claimed_access_key_id(&parts.headers, &query);
+    let principal = auth::verify(
         &state.config,
         &parts.method,
         target.bucket.as_deref(),
@@ -305,6 +324,17 @@ async fn route(
     request::check_bucket(&ctx.bucket)?;
     if target.key.is_some() {
         request::check_key(&ctx.key)?;
+    }
+    // A session policy limits object writes (OSS authorises every multipart step as
+    // oss:PutObject).
+    if matches!(
+        op,
+        Operation::PutObject
+            | Operation::InitiateMultipartUpload
+            | Operation::UploadPart
+            | Operation::CompleteMultipartUpload
+    ) {
+        principal.check_write(&ctx.bucket, &ctx.key)?;
     }
     // Bucket operations decide for themselves what a missing bucket means.
     if !matches!(

@@ -60,6 +60,15 @@ impl Emulator {
         &self.state.endpoint
     }
 
+    pub(crate) fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// A receiver that turns `true` when the emulator shuts down.
+    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
     /// The bound socket address.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
@@ -71,13 +80,13 @@ impl Emulator {
     }
 
     /// The callbacks delivered (or attempted), oldest first, one entry per URL tried: the newest
-    /// [`EmulatorBuilder::with_log_capacity`](crate::EmulatorBuilder::with_log_capacity) of them.
+    /// [`EmulatorBuilder::log_capacity`](crate::EmulatorBuilder::log_capacity) of them.
     pub fn callbacks(&self) -> Vec<DeliveredCallback> {
         self.state.callbacks()
     }
 
     /// The request log (operation, key, status): the newest
-    /// [`EmulatorBuilder::with_log_capacity`](crate::EmulatorBuilder::with_log_capacity) requests.
+    /// [`EmulatorBuilder::log_capacity`](crate::EmulatorBuilder::log_capacity) requests.
     pub fn requests(&self) -> RequestLog {
         let (entries, stats) = self.state.requests();
         RequestLog::new(entries, stats)

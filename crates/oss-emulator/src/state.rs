@@ -28,6 +28,8 @@ pub(crate) struct Config {
     pub(crate) callback_timeout: Duration,
     pub(crate) strict_callback_urls: bool,
     pub(crate) max_skew: Duration,
+    /// The identity side (mock IMDS and STS) and the temporary keys it issued, when on.
+    pub(crate) identity: Option<std::sync::Arc<crate::identity::Identity>>,
 }
 
 /// Everything a request handler can reach.

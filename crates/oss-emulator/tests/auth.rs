@@ -277,7 +277,7 @@ async fn presigned_urls() {
 #[tokio::test]
 async fn sts_token_is_checked() {
     let emu = client::builder()
-        .with_sts_token("the-token")
+        .sts_token("the-token")
         .start()
         .await
         .unwrap();

@@ -153,16 +153,16 @@ impl Input {
 
     fn params(&self) -> SigningParams {
         let mut b = SigningParams::builder(&self.region)
-            .with_product(self.product())
-            .with_time(self.time());
+            .product(self.product())
+            .time(self.time());
         if let Some(bucket) = &self.bucket {
-            b = b.with_bucket(bucket);
+            b = b.bucket(bucket);
         }
         if let Some(key) = &self.key {
-            b = b.with_key(key);
+            b = b.key(key);
         }
         if let Some(add) = &self.additional_headers {
-            b = b.with_additional_headers(add.iter().cloned());
+            b = b.additional_headers(add.iter().cloned());
         }
         b.build().expect("params")
     }

@@ -13,6 +13,7 @@ use super::post_redirect::Redirect;
 use super::{
     base64_md5, entity_too_large, finish_upload, stored_headers, upper_hex, MAX_OBJECT_SIZE,
 };
+use crate::auth::{Principal, SigningKeyRef};
 use crate::body::ResBody;
 use crate::callback;
 use crate::error::ApiError;
@@ -50,12 +51,14 @@ impl Form {
     }
 }
 
-/// Checks the V4 policy signature and the STS token (before anything is stored).
+/// Checks the V4 policy signature and the STS token (before anything is stored); returns the
+/// policy and who signed it.
 fn verify_signature_fields(
     ctx: &Ctx<'_>,
     form: &Form,
     now: SystemTime,
-) -> Result<Policy, ApiError> {
+    signed_by: &mut Option<String>,
+) -> Result<(Policy, Principal), ApiError> {
     let config = &ctx.state.config;
     match form.get("x-oss-signature-version") {
         Some(oss_sign::ALGORITHM) => {}
@@ -130,9 +133,8 @@ fn verify_signature_fields(
             credential,
         ),
     })?;
-    if ak != config.access_key_id {
-        return Err(ApiError::invalid_access_key_id(ak));
-    }
+    *signed_by = Some(ak.to_owned());
+    let signing_key = SigningKeyRef::find(config, ak)?;
     if scope.region() != config.region || scope.product() != Product::Oss {
         return Err(arg(
             "0002-00000715",
@@ -163,7 +165,7 @@ fn verify_signature_fields(
     let policy_b64 = form
         .get("policy")
         .ok_or_else(|| malformed("The POST form lacks the policy field."))?;
-    let expected = SigningKey::derive(config.access_key_secret.expose(), &scope).sign(policy_b64);
+    let expected = SigningKey::derive(signing_key.secret(config), &scope).sign(policy_b64);
     if !verify_signature(&expected, signature) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -175,26 +177,19 @@ fn verify_signature_fields(
         .with("SignatureProvided", signature)
         .with("StringToSign", policy_b64));
     }
-    let token_ok = match (&config.sts_token, form.get("x-oss-security-token")) {
-        (None, None) => true,
-        (Some(want), Some(got)) => verify_signature(want.expose(), got),
-        _ => false,
-    };
-    if !token_ok {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "InvalidSecurityToken",
-            None,
-            "The security token you provided is invalid.",
-        ));
-    }
+    signing_key.check_token(config, form.get("x-oss-security-token"), now)?;
     let policy = Policy::parse(policy_b64)?;
     policy.check_expiry(now)?;
-    Ok(policy)
+    Ok((policy, signing_key.principal()))
 }
 
-/// `POST /bucket` with a form body.
-pub(crate) async fn handle(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<ResBody>, ApiError> {
+/// `POST /bucket` with a form body. `signed_by` receives the access key id of the form, for
+/// the request log.
+pub(crate) async fn handle(
+    ctx: &Ctx<'_>,
+    body: Incoming,
+    signed_by: &mut Option<String>,
+) -> Result<Response<ResBody>, ApiError> {
     let content_type = header(ctx.headers, "content-type").unwrap_or("");
     let boundary = multer::parse_boundary(content_type).map_err(|_| {
         malformed("The body of your POST request is not well-formed multipart/form-data.")
@@ -238,7 +233,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<Res
         }
         // `file` must be the last field; everything needed is known now.
         let now = SystemTime::now();
-        let policy = verify_signature_fields(ctx, &form, now)?;
+        let (policy, principal) = verify_signature_fields(ctx, &form, now, signed_by)?;
         let filename = field.file_name().unwrap_or("").to_owned();
         let key = form
             .get("key")
@@ -252,6 +247,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<Res
             })?
             .replace("${filename}", &filename);
         check_key(&key)?;
+        principal.check_write(&ctx.bucket, &key)?;
         let bucket = ctx.bucket.clone();
         policy.check_fields(|n| match n {
             "bucket" => Some(bucket.as_str()),
