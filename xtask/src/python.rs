@@ -55,7 +55,7 @@ pub fn run_suite(root: &Path, cargo: &str, tally: &mut Tally) -> Result<(), Stri
     let python = ensure_venv(root)?;
 
     println!(
-        "==> cargo build (the emulator and oss-sign's post_policy example, for the python suite)"
+        "==> cargo build (the emulator, oss-sign's examples and the direct-upload server, for the python suite)"
     );
     run(
         "cargo build",
@@ -70,12 +70,17 @@ pub fn run_suite(root: &Path, cargo: &str, tally: &mut Tally) -> Result<(), Stri
             "post_policy",
             "--example",
             "sign_cases",
+            "-p",
+            "oss-direct-upload",
+            "--example",
+            "serve_uploads",
         ]),
     )?;
     let debug = root.join("target").join("debug");
     let emulator = debug.join("oss-emulator");
     let post_policy = debug.join("examples").join("post_policy");
     let sign_cases = debug.join("examples").join("sign_cases");
+    let serve_uploads = debug.join("examples").join("serve_uploads");
 
     println!("==> pytest {SUITE_DIR}");
     let (ok, lines) = run_teed(
@@ -85,6 +90,7 @@ pub fn run_suite(root: &Path, cargo: &str, tally: &mut Tally) -> Result<(), Stri
             .env("OSS_EMULATOR_BIN", &emulator)
             .env("OSS_SIGN_POST_POLICY_BIN", &post_policy)
             .env("OSS_SIGN_CASES_BIN", &sign_cases)
+            .env("OSS_DIRECT_UPLOAD_SERVER_BIN", &serve_uploads)
             .env("OSS_RS_ROOT", root)
             .args(["-m", "pytest", "-v", "-rA", "-p", "no:cacheprovider"]),
     )?;

@@ -1,19 +1,17 @@
 //! `cargo xtask demo`: uploads with each of the five paths (PutObject, multipart, resumable,
-//! PostObject form, presigned PUT), plus one PutObject whose credentials come from the
-//! emulator's mock ECS metadata service, to an embedded `oss-emulator`, each with a JSON callback to a
+//! PostObject form, presigned PUT) to an embedded `oss-emulator`, each with a JSON callback to a
 //! local server that verifies OSS's RSA signature before answering. One line per path; the run
 //! fails (exit 1) unless every callback was delivered, verified, recorded by the emulator with the
 //! same body, and its answer handed back to the uploader.
 
 mod callback_server;
-mod ecs_role;
 mod live;
 
 use std::process::ExitCode;
 
 use bytes::Bytes;
 use oss_callback::{Callback, CallbackBodyType, CallbackVars};
-use oss_emulator::{CallbackOutcome, Emulator, IdentityConfig};
+use oss_emulator::{CallbackOutcome, Emulator};
 use oss_presign::{Addressing, CallbackCarrier, PresignRequest, Presigner};
 use oss_sign::Credentials;
 use oss_upload::{Client, UploadOutput, UploadSource};
@@ -44,9 +42,8 @@ async fn run() -> Result<bool, BoxError> {
         return live::run().await;
     }
     let emulator = Emulator::builder()
-        .region("cn-hangzhou")
-        .credentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
-        .with_identity(IdentityConfig::new())
+        .with_region("cn-hangzhou")
+        .with_credentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
         .start()
         .await?;
     let server = CallbackServer::start(&format!("{}/", emulator.endpoint())).await?;
@@ -70,7 +67,6 @@ async fn run() -> Result<bool, BoxError> {
             .with_credentials(Credentials::new(ACCESS_KEY_ID, ACCESS_KEY_SECRET))
             .with_addressing(Addressing::PathStyle)
             .build()?,
-        ecs_role_client: ecs_role::client(&emulator, BUCKET)?,
         bucket: BUCKET.to_owned(),
         dir: tempfile::tempdir()?,
     };
@@ -108,8 +104,6 @@ async fn run() -> Result<bool, BoxError> {
 pub(crate) struct Target {
     pub(crate) client: Client,
     pub(crate) presigner: Presigner,
-    /// Signs with the emulator's IMDS role key (no long-term key).
-    pub(crate) ecs_role_client: Client,
     pub(crate) bucket: String,
     pub(crate) dir: tempfile::TempDir,
 }
@@ -130,14 +124,6 @@ impl Target {
             Path::PutObject => {
                 client
                     .put_object(key, UploadSource::bytes(Bytes::from_static(b"hello, oss")))
-                    .with_callback(callback)
-                    .with_callback_vars(vars)
-                    .send()
-                    .await?
-            }
-            Path::EcsRole => {
-                self.ecs_role_client
-                    .put_object(key, UploadSource::bytes(Bytes::from_static(b"hello, role")))
                     .with_callback(callback)
                     .with_callback_vars(vars)
                     .send()
@@ -246,11 +232,11 @@ fn check(
 
 pub(crate) fn callback(url: &str) -> Result<Callback, oss_callback::Error> {
     Callback::builder()
-        .url(url)
-        .body(
+        .with_url(url)
+        .with_body(
             r#"{"bucket":${bucket},"object":${object},"size":${size},"mimeType":${mimeType},"etag":${etag},"user":${x:user}}"#,
         )
-        .body_type(CallbackBodyType::Json)
+        .with_body_type(CallbackBodyType::Json)
         .build()
 }
 
@@ -261,18 +247,15 @@ pub(crate) enum Path {
     Resumable,
     Form,
     Presigned,
-    /// PutObject signed with a temporary key from the emulator's IMDS.
-    EcsRole,
 }
 
 impl Path {
-    pub(crate) const ALL: [Path; 6] = [
+    pub(crate) const ALL: [Path; 5] = [
         Path::PutObject,
         Path::Multipart,
         Path::Resumable,
         Path::Form,
         Path::Presigned,
-        Path::EcsRole,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -282,13 +265,12 @@ impl Path {
             Path::Resumable => "resumable",
             Path::Form => "form",
             Path::Presigned => "presigned",
-            Path::EcsRole => "ecs-role",
         }
     }
 
     pub(crate) fn extension(self) -> &'static str {
         match self {
-            Path::PutObject | Path::EcsRole => "txt",
+            Path::PutObject => "txt",
             Path::Multipart | Path::Resumable => "csv",
             Path::Form => "html",
             Path::Presigned => "json",

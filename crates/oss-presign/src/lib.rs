@@ -49,9 +49,9 @@
 //!
 //! // A presigned PUT with a callback in the URL: the uploader sends only the body.
 //! let callback = Callback::builder()
-//!     .url("https://example.com/oss-callback")
-//!     .body(r#"{"object":${object},"size":${size},"user":${x:user}}"#)
-//!     .body_type(CallbackBodyType::Json)
+//!     .with_url("https://example.com/oss-callback")
+//!     .with_body(r#"{"object":${object},"size":${size},"user":${x:user}}"#)
+//!     .with_body_type(CallbackBodyType::Json)
 //!     .build()?;
 //! let vars = CallbackVars::new().with("x:user", "alice")?;
 //! let presigned = presigner.presign(

@@ -136,11 +136,11 @@ impl Presigner {
             .await
             .map_err(Error::Credentials)?;
         let params = SigningParams::builder(self.region.clone())
-            .product(self.product)
-            .bucket(request.bucket.clone())
-            .key(request.key.clone())
-            .time(request.time.unwrap_or_else(SystemTime::now))
-            .additional_headers(request.additional_headers.iter().cloned())
+            .with_product(self.product)
+            .with_bucket(request.bucket.clone())
+            .with_key(request.key.clone())
+            .with_time(request.time.unwrap_or_else(SystemTime::now))
+            .with_additional_headers(request.additional_headers.iter().cloned())
             .build()
             .map_err(Error::Sign)?;
         let presigned = self

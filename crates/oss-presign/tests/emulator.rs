@@ -107,8 +107,8 @@ async fn header_carrier_without_or_with_changed_callback_header_is_403() {
 
     // Another (validly encoded) callback in place of the signed one.
     let other = Callback::builder()
-        .url("http://127.0.0.1:1/elsewhere")
-        .body("object=${object}")
+        .with_url("http://127.0.0.1:1/elsewhere")
+        .with_body("object=${object}")
         .build()
         .unwrap();
     let mut changed = pre.clone();
@@ -263,8 +263,8 @@ async fn invalid_requests_are_typed_errors() {
         .build()
         .unwrap();
     let cb = Callback::builder()
-        .url("http://example.com/cb")
-        .body("object=${object}")
+        .with_url("http://example.com/cb")
+        .with_body("object=${object}")
         .build()
         .unwrap();
     let get_with_callback =

@@ -13,9 +13,9 @@ fn put_object(c: &mut Criterion) {
         "ExampleAccessKeySecretExampleSecre",
     );
     let params = SigningParams::builder("cn-hangzhou")
-        .bucket("examplebucket")
-        .key("exampledir/exampleobject.txt")
-        .time(UNIX_EPOCH + Duration::from_secs(1_702_743_657))
+        .with_bucket("examplebucket")
+        .with_key("exampledir/exampleobject.txt")
+        .with_time(UNIX_EPOCH + Duration::from_secs(1_702_743_657))
         .build()
         .expect("valid params");
     let (template, ()) = http::Request::put(

@@ -42,11 +42,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let (mut parts, ()) = request.body(())?.into_parts();
         let params = SigningParams::builder(case.region)
-            .product(case.product.parse::<Product>()?)
-            .bucket(case.bucket)
-            .key(case.key)
-            .time(UNIX_EPOCH + Duration::from_secs(case.time))
-            .additional_headers(case.additional.unwrap_or_default())
+            .with_product(case.product.parse::<Product>()?)
+            .with_bucket(case.bucket)
+            .with_key(case.key)
+            .with_time(UNIX_EPOCH + Duration::from_secs(case.time))
+            .with_additional_headers(case.additional.unwrap_or_default())
             .build()?;
         let mut creds = Credentials::new("ak", case.secret);
         if let Some(token) = case.token {

@@ -22,9 +22,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     .body(())?
     .into_parts();
     let params = SigningParams::builder("cn-hangzhou")
-        .bucket("examplebucket")
-        .key("exampledir/exampleobject.txt")
-        .time(SystemTime::now())
+        .with_bucket("examplebucket")
+        .with_key("exampledir/exampleobject.txt")
+        .with_time(SystemTime::now())
         .build()?;
     let stages = Signer::new().sign_headers_with_stages(&mut parts, &creds, &params)?;
 

@@ -36,9 +36,9 @@
 //! .body(())?
 //! .into_parts();
 //! let params = SigningParams::builder("cn-hangzhou")
-//!     .bucket("bucket")
-//!     .key("1234+-/123/1.txt")
-//!     .time(time)
+//!     .with_bucket("bucket")
+//!     .with_key("1234+-/123/1.txt")
+//!     .with_time(time)
 //!     .build()?;
 //! signer.sign_headers(&mut parts, &creds, &params)?;
 //! assert_eq!(
@@ -60,9 +60,9 @@
 //! .body(())?
 //! .into_parts();
 //! let params = SigningParams::builder("cn-hangzhou")
-//!     .bucket("examplebucket")
-//!     .key("exampledir/exampleobject.txt")
-//!     .time(time)
+//!     .with_bucket("examplebucket")
+//!     .with_key("exampledir/exampleobject.txt")
+//!     .with_time(time)
 //!     .build()?;
 //! let stages = signer.sign_headers_with_stages(&mut put, &creds, &params)?;
 //! assert!(stages.canonical_request.to_string().contains(&format!("x-oss-callback:{callback}\n")));

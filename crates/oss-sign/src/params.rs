@@ -13,9 +13,9 @@ use crate::{Error, Product};
 /// use std::time::SystemTime;
 /// use oss_sign::{Product, SigningParams};
 /// let params = SigningParams::builder("cn-hangzhou")
-///     .bucket("examplebucket")
-///     .key("exampledir/exampleobject.txt")
-///     .time(SystemTime::now())
+///     .with_bucket("examplebucket")
+///     .with_key("exampledir/exampleobject.txt")
+///     .with_time(SystemTime::now())
 ///     .build()?;
 /// assert_eq!(params.product(), Product::Oss);
 /// # Ok::<(), oss_sign::Error>(())
@@ -99,25 +99,25 @@ pub struct SigningParamsBuilder {
 
 impl SigningParamsBuilder {
     /// The product. Default: [`Product::Oss`].
-    pub fn product(mut self, product: Product) -> Self {
+    pub fn with_product(mut self, product: Product) -> Self {
         self.product = product;
         self
     }
 
     /// The bucket of the request. Default: none (service-level requests such as ListBuckets).
-    pub fn bucket(mut self, bucket: impl Into<String>) -> Self {
+    pub fn with_bucket(mut self, bucket: impl Into<String>) -> Self {
         self.bucket = Some(bucket.into());
         self
     }
 
     /// The object key, raw (not encoded). Default: none (bucket-level requests).
-    pub fn key(mut self, key: impl Into<String>) -> Self {
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
         self
     }
 
     /// The signing time. Required.
-    pub fn time(mut self, time: SystemTime) -> Self {
+    pub fn with_time(mut self, time: SystemTime) -> Self {
         self.time = Some(time);
         self
     }
@@ -125,7 +125,7 @@ impl SigningParamsBuilder {
     /// Headers to sign besides the default ones (`x-oss-*`, `content-type`, `content-md5`).
     /// Names are matched case-insensitively; names the request lacks are dropped when signing.
     /// Default: none.
-    pub fn additional_headers(
+    pub fn with_additional_headers(
         mut self,
         headers: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -137,7 +137,7 @@ impl SigningParamsBuilder {
     ///
     /// # Errors
     ///
-    /// - [`Error::MissingSigningTime`] without [`time`](Self::time);
+    /// - [`Error::MissingSigningTime`] without [`with_time`](Self::with_time);
     /// - [`Error::InvalidRegion`] unless the region is an [`oss_types::Region`];
     /// - [`Error::InvalidParams`] for an empty bucket, or a key without a bucket.
     pub fn build(self) -> Result<SigningParams, Error> {
@@ -176,26 +176,26 @@ mod tests {
             Err(Error::MissingSigningTime)
         ));
         assert!(matches!(
-            SigningParams::builder("").time(now).build(),
+            SigningParams::builder("").with_time(now).build(),
             Err(Error::InvalidRegion(_))
         ));
         assert!(matches!(
-            SigningParams::builder("cn/hangzhou").time(now).build(),
+            SigningParams::builder("cn/hangzhou").with_time(now).build(),
             Err(Error::InvalidRegion(_))
         ));
         assert!(matches!(
             SigningParams::builder("cn-hangzhou")
-                .key("k")
-                .time(now)
+                .with_key("k")
+                .with_time(now)
                 .build(),
             Err(Error::InvalidParams { .. })
         ));
         let p = SigningParams::builder("cb-123")
-            .product(Product::CloudBox)
-            .bucket("b")
-            .key("k")
-            .additional_headers(["Host", "abc"])
-            .time(now)
+            .with_product(Product::CloudBox)
+            .with_bucket("b")
+            .with_key("k")
+            .with_additional_headers(["Host", "abc"])
+            .with_time(now)
             .build()
             .expect("valid");
         assert_eq!(p.additional_headers(), ["Host", "abc"]);

@@ -244,9 +244,9 @@ mod tests {
 
     fn params() -> SigningParams {
         SigningParams::builder("cn-hangzhou")
-            .bucket("bucket")
-            .key("a b.txt")
-            .time(UNIX_EPOCH + Duration::from_secs(1_702_781_677))
+            .with_bucket("bucket")
+            .with_key("a b.txt")
+            .with_time(UNIX_EPOCH + Duration::from_secs(1_702_781_677))
             .build()
             .expect("params")
     }

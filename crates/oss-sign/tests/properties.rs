@@ -44,11 +44,11 @@ fn request(c: &Case) -> (http::request::Parts, SigningParams) {
         .expect("request")
         .into_parts();
     let mut params = SigningParams::builder(c.region.as_str())
-        .bucket("bucket")
-        .key(c.key.as_str())
-        .time(UNIX_EPOCH + Duration::from_secs(c.secs));
+        .with_bucket("bucket")
+        .with_key(c.key.as_str())
+        .with_time(UNIX_EPOCH + Duration::from_secs(c.secs));
     if c.additional {
-        params = params.additional_headers(["X-Extra"]);
+        params = params.with_additional_headers(["X-Extra"]);
     }
     (parts, params.build().expect("params"))
 }
@@ -258,9 +258,9 @@ proptest! {
         let (mut parts, ()) = b.body(()).expect("request").into_parts();
         let before = parts.headers.clone();
         let params = SigningParams::builder("cn-hangzhou")
-            .bucket("bucket")
-            .key(key)
-            .time(UNIX_EPOCH + Duration::from_secs(1_702_743_657))
+            .with_bucket("bucket")
+            .with_key(key)
+            .with_time(UNIX_EPOCH + Duration::from_secs(1_702_743_657))
             .build()
             .expect("params");
         let mut creds = Credentials::new(ak, "sk");

@@ -18,10 +18,10 @@ fn put() -> http::request::Parts {
 
 fn params(secs: u64) -> SigningParams {
     SigningParams::builder("cn-hangzhou")
-        .bucket("examplebucket")
-        .key("dir/obj.txt")
-        .additional_headers(["Host"])
-        .time(UNIX_EPOCH + Duration::from_secs(secs))
+        .with_bucket("examplebucket")
+        .with_key("dir/obj.txt")
+        .with_additional_headers(["Host"])
+        .with_time(UNIX_EPOCH + Duration::from_secs(secs))
         .build()
         .expect("params")
 }
@@ -158,10 +158,10 @@ fn canonical_uri_comes_from_params_not_uri_path() {
 fn cloudbox_scope_in_authorization() {
     let mut parts = put();
     let p = SigningParams::builder("cb-123")
-        .product(Product::CloudBox)
-        .bucket("examplebucket")
-        .key("dir/obj.txt")
-        .time(UNIX_EPOCH + Duration::from_secs(1_702_743_657))
+        .with_product(Product::CloudBox)
+        .with_bucket("examplebucket")
+        .with_key("dir/obj.txt")
+        .with_time(UNIX_EPOCH + Duration::from_secs(1_702_743_657))
         .build()
         .expect("params");
     Signer::new()

@@ -153,16 +153,16 @@ impl Input {
 
     fn params(&self) -> SigningParams {
         let mut b = SigningParams::builder(&self.region)
-            .product(self.product())
-            .time(self.time());
+            .with_product(self.product())
+            .with_time(self.time());
         if let Some(bucket) = &self.bucket {
-            b = b.bucket(bucket);
+            b = b.with_bucket(bucket);
         }
         if let Some(key) = &self.key {
-            b = b.key(key);
+            b = b.with_key(key);
         }
         if let Some(add) = &self.additional_headers {
-            b = b.additional_headers(add.iter().cloned());
+            b = b.with_additional_headers(add.iter().cloned());
         }
         b.build().expect("params")
     }

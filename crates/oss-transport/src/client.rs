@@ -554,14 +554,14 @@ impl Inner {
             .await
             .map_err(|e| Error::Credentials(Box::new(e)))?;
         let mut params = SigningParams::builder(region)
-            .product(self.product)
-            .time(time)
-            .additional_headers(req.additional_signed_headers.iter().cloned());
+            .with_product(self.product)
+            .with_time(time)
+            .with_additional_headers(req.additional_signed_headers.iter().cloned());
         if let Some(bucket) = &req.bucket {
-            params = params.bucket(bucket.clone());
+            params = params.with_bucket(bucket.clone());
         }
         if let Some(key) = &req.key {
-            params = params.key(key.clone());
+            params = params.with_key(key.clone());
         }
         let params = params.build().map_err(|e| Error::Sign(Box::new(e)))?;
         self.signer

@@ -45,8 +45,8 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../oss-callback/testdata/emulator_test_key.pem"))?;
 //! let emu = oss_emulator::Emulator::builder()
-//!     .credentials("ak", "sk")
-//! #   .rsa_key_pem(pem)
+//!     .with_credentials("ak", "sk")
+//! #   .with_rsa_key_pem(pem)
 //!     .start()
 //!     .await?;
 //! # // A one-shot callback server: reads the callback, answers {"accepted":true}.
@@ -78,9 +78,9 @@
 //!     .build()?;
 //!
 //! let callback = Callback::builder()
-//!     .url(callback_url)
-//!     .body(r#"{"object":${object},"size":${size},"user":${x:user}}"#)
-//!     .body_type(CallbackBodyType::Json)
+//!     .with_url(callback_url)
+//!     .with_body(r#"{"object":${object},"size":${size},"user":${x:user}}"#)
+//!     .with_body_type(CallbackBodyType::Json)
 //!     .build()?;
 //! let out = client
 //!     .put_object("docs/hello.txt", "hello, oss")

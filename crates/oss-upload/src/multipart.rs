@@ -8,7 +8,6 @@ use tracing::Instrument as _;
 use crate::client::Client;
 use crate::options::{ContentMd5, ObjectOptions};
 use crate::output::UploadOutput;
-use crate::part_size::DEFAULT_PARALLELISM;
 use crate::parts::{complete_parts, upload_parts, wrap, Feed, PartSettings, RangeData};
 use crate::progress::{Progress, Tracker};
 use crate::source::{file_meta, StreamParts, UploadSource};
@@ -54,20 +53,19 @@ impl Client {
 }
 
 impl MultipartUpload {
-    /// Part size in bytes (100 KiB ..= 5 GiB; 0 = default 6 MiB). Grown automatically when the
-    /// size would need 10 000 parts or more.
-    pub fn with_part_size(mut self, bytes: u64) -> Self {
-        self.settings.part_size = bytes;
+    /// Part size in bytes, 100 KiB ..= 5 GiB. Default (`None`):
+    /// [`DEFAULT_PART_SIZE`](crate::DEFAULT_PART_SIZE), 6 MiB. Grown automatically when the size
+    /// would need 10 000 parts or more.
+    pub fn with_part_size(mut self, bytes: impl Into<Option<u64>>) -> Self {
+        self.settings.part_size = bytes.into();
         self
     }
 
-    /// Parts in flight at once (0 = default 3).
-    pub fn with_parallelism(mut self, parts: usize) -> Self {
-        self.settings.parallelism = if parts == 0 {
-            DEFAULT_PARALLELISM
-        } else {
-            parts
-        };
+    /// Parts in flight at once, at least 1. Default (`None`):
+    /// [`DEFAULT_PARALLELISM`](crate::DEFAULT_PARALLELISM), 3. 0 fails the upload with
+    /// [`Error::InvalidArgument`].
+    pub fn with_parallelism(mut self, parts: impl Into<Option<usize>>) -> Self {
+        self.settings.parallelism = parts.into();
         self
     }
 
@@ -190,7 +188,7 @@ impl MultipartUpload {
                 &key,
                 &upload_id,
                 &mut feed,
-                self.settings.parallelism,
+                self.settings.parallelism(),
                 md5,
                 &tracker,
                 None,

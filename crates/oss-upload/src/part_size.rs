@@ -9,7 +9,8 @@ pub const DEFAULT_PART_SIZE: u64 = 6 * 1024 * 1024;
 pub const DEFAULT_PARALLELISM: usize = 3;
 
 /// The part size the uploader uses for `total` bytes (unknown when `None`), starting from
-/// `part_size` (0 → [`DEFAULT_PART_SIZE`]).
+/// `part_size` (`None` → [`DEFAULT_PART_SIZE`]). A part size of 0 stays 0, which no upload
+/// accepts.
 ///
 /// When the size is known and `total / part_size >= 10 000`, the *original* part size is added
 /// again and again until the quotient drops below 10 000, as the official SDKs do (so exactly
@@ -17,17 +18,13 @@ pub const DEFAULT_PARALLELISM: usize = 3;
 ///
 /// ```
 /// use oss_upload::{effective_part_size, DEFAULT_PART_SIZE};
-/// assert_eq!(effective_part_size(Some(1 << 20), 0), DEFAULT_PART_SIZE);
+/// assert_eq!(effective_part_size(Some(1 << 20), None), DEFAULT_PART_SIZE);
 /// // 10 000 parts of 100 KiB would be exactly 10 000 parts: the size grows to 200 KiB.
-/// assert_eq!(effective_part_size(Some(10_000 * 102_400), 102_400), 204_800);
+/// assert_eq!(effective_part_size(Some(10_000 * 102_400), Some(102_400)), 204_800);
 /// ```
-pub fn effective_part_size(total: Option<u64>, part_size: u64) -> u64 {
-    let base = if part_size == 0 {
-        DEFAULT_PART_SIZE
-    } else {
-        part_size
-    };
-    let Some(total) = total else {
+pub fn effective_part_size(total: Option<u64>, part_size: Option<u64>) -> u64 {
+    let base = part_size.unwrap_or(DEFAULT_PART_SIZE);
+    let Some(total) = total.filter(|_| base > 0) else {
         return base;
     };
     let mut size = base;
@@ -60,14 +57,15 @@ mod tests {
     #[test]
     fn growth_rule() {
         let p = DEFAULT_PART_SIZE;
-        assert_eq!(effective_part_size(Some(p * 9_999), p), p);
-        assert_eq!(effective_part_size(Some(p * 10_000 - 1), p), p);
-        assert_eq!(effective_part_size(Some(p * 10_000), p), 2 * p);
-        assert_eq!(effective_part_size(Some(p * 30_000), p), 4 * p);
-        assert_eq!(effective_part_size(None, 0), p);
+        assert_eq!(effective_part_size(Some(p * 9_999), Some(p)), p);
+        assert_eq!(effective_part_size(Some(p * 10_000 - 1), Some(p)), p);
+        assert_eq!(effective_part_size(Some(p * 10_000), Some(p)), 2 * p);
+        assert_eq!(effective_part_size(Some(p * 30_000), Some(p)), 4 * p);
+        assert_eq!(effective_part_size(None, None), p);
+        assert_eq!(effective_part_size(Some(p), Some(0)), 0);
         // 48.8 TiB of default parts: 10 000 parts at most.
         let total = 48 * 1024 * 1024 * 1024 * 1024u64;
-        let size = effective_part_size(Some(total), 0);
+        let size = effective_part_size(Some(total), None);
         assert!(part_count(total, size) <= MAX_PARTS);
         assert_eq!(size % p, 0);
     }

@@ -25,24 +25,28 @@ use oss_types::limits::{MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE};
 use oss_types::Crc64;
 
 /// Part size and parallelism shared by the multipart and resumable uploaders.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct PartSettings {
-    pub(crate) part_size: u64,
-    pub(crate) parallelism: usize,
-}
-
-impl Default for PartSettings {
-    fn default() -> Self {
-        Self {
-            part_size: 0,
-            parallelism: DEFAULT_PARALLELISM,
-        }
-    }
+    /// `None`: [`DEFAULT_PART_SIZE`](crate::DEFAULT_PART_SIZE).
+    pub(crate) part_size: Option<u64>,
+    /// `None`: [`DEFAULT_PARALLELISM`].
+    pub(crate) parallelism: Option<usize>,
 }
 
 impl PartSettings {
-    /// The part size for `total` bytes, validated.
+    /// Parts in flight at once (valid once [`resolve`](Self::resolve) succeeded).
+    pub(crate) fn parallelism(&self) -> usize {
+        self.parallelism.unwrap_or(DEFAULT_PARALLELISM).max(1)
+    }
+
+    /// The part size for `total` bytes, validated with the parallelism.
     pub(crate) fn resolve(&self, total: Option<u64>) -> Result<u64, Error> {
+        if self.parallelism == Some(0) {
+            return Err(Error::InvalidArgument {
+                name: "parallelism",
+                message: "at least one part must be in flight".into(),
+            });
+        }
         let size = effective_part_size(total, self.part_size);
         if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) {
             return Err(Error::InvalidArgument {
@@ -344,4 +348,40 @@ async fn run_job(
     // Released only now: a part counts against the parallelism until it is recorded.
     drop(permit);
     Ok(part)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DEFAULT_PART_SIZE;
+
+    #[test]
+    fn none_means_the_default_and_zero_is_refused() {
+        let default = PartSettings::default();
+        assert_eq!(default.resolve(Some(1 << 20)).unwrap(), DEFAULT_PART_SIZE);
+        assert_eq!(default.parallelism(), DEFAULT_PARALLELISM);
+
+        let zero_parts = PartSettings {
+            parallelism: Some(0),
+            ..PartSettings::default()
+        };
+        assert!(matches!(
+            zero_parts.resolve(Some(1)),
+            Err(Error::InvalidArgument {
+                name: "parallelism",
+                ..
+            })
+        ));
+        let zero_size = PartSettings {
+            part_size: Some(0),
+            ..PartSettings::default()
+        };
+        assert!(matches!(
+            zero_size.resolve(Some(1)),
+            Err(Error::InvalidArgument {
+                name: "part size",
+                ..
+            })
+        ));
+    }
 }

@@ -13,7 +13,7 @@ use crate::checkpoint::{
 use crate::client::Client;
 use crate::options::{ContentMd5, ObjectOptions};
 use crate::output::UploadOutput;
-use crate::part_size::{part_count, DEFAULT_PARALLELISM};
+use crate::part_size::part_count;
 use crate::parts::{
     complete_parts, upload_parts, wrap, CheckpointWriter, Feed, PartSettings, RangeData,
 };
@@ -64,19 +64,18 @@ impl Client {
 }
 
 impl ResumableUpload {
-    /// Part size in bytes (0 = default 6 MiB); it is part of the checkpoint's identity.
-    pub fn with_part_size(mut self, bytes: u64) -> Self {
-        self.settings.part_size = bytes;
+    /// Part size in bytes, 100 KiB ..= 5 GiB; it is part of the checkpoint's identity.
+    /// Default (`None`): [`DEFAULT_PART_SIZE`](crate::DEFAULT_PART_SIZE), 6 MiB.
+    pub fn with_part_size(mut self, bytes: impl Into<Option<u64>>) -> Self {
+        self.settings.part_size = bytes.into();
         self
     }
 
-    /// Parts in flight at once (0 = default 3).
-    pub fn with_parallelism(mut self, parts: usize) -> Self {
-        self.settings.parallelism = if parts == 0 {
-            DEFAULT_PARALLELISM
-        } else {
-            parts
-        };
+    /// Parts in flight at once, at least 1. Default (`None`):
+    /// [`DEFAULT_PARALLELISM`](crate::DEFAULT_PARALLELISM), 3. 0 fails the upload with
+    /// [`Error::InvalidArgument`].
+    pub fn with_parallelism(mut self, parts: impl Into<Option<usize>>) -> Self {
+        self.settings.parallelism = parts.into();
         self
     }
 
@@ -205,7 +204,7 @@ impl ResumableUpload {
                 &key,
                 &upload_id,
                 &mut feed,
-                self.settings.parallelism,
+                self.settings.parallelism(),
                 md5,
                 &tracker,
                 Some(&writer),

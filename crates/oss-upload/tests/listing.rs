@@ -6,7 +6,7 @@ use oss_upload::{Client, Error, ObjectOptions, ObjectPage};
 
 async fn strict() -> oss_emulator::Emulator {
     oss_emulator::Emulator::builder()
-        .credentials("ak", "sk")
+        .with_credentials("ak", "sk")
         .with_auto_create_buckets(false)
         .start()
         .await

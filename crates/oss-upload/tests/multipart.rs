@@ -140,13 +140,19 @@ async fn unknown_length_stream_is_buffered_part_by_part() {
 fn part_size_grows_past_ten_thousand_parts() {
     // 100 GiB with 6 MiB parts would need 17 067 parts: the size grows by whole 6 MiB steps.
     let total = 100u64 << 30;
-    let size = effective_part_size(Some(total), 0);
+    let size = effective_part_size(Some(total), None);
     assert_eq!(size, 2 * DEFAULT_PART_SIZE);
     assert!(part_count(total, size) <= MAX_PARTS);
     assert!(part_count(total, size - DEFAULT_PART_SIZE) > MAX_PARTS - 1);
     // Exactly 10 000 parts of 100 KiB already grows (SDK rule: quotient >= 10 000).
-    assert_eq!(effective_part_size(Some(10_000 * PART), PART), 2 * PART);
-    assert_eq!(effective_part_size(Some(10_000 * PART - 1), PART), PART);
+    assert_eq!(
+        effective_part_size(Some(10_000 * PART), Some(PART)),
+        2 * PART
+    );
+    assert_eq!(
+        effective_part_size(Some(10_000 * PART - 1), Some(PART)),
+        PART
+    );
 }
 
 fn failing_stream(good: usize) -> UploadSource {

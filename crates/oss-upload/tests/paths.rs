@@ -148,9 +148,9 @@ fn presign_put(
         oss_callback::encode_headers(cb, Some(&vars()), &mut parts.headers).unwrap();
     }
     let params = oss_sign::SigningParams::builder(h.emu.region())
-        .bucket(BUCKET)
-        .key(key)
-        .time(SystemTime::now())
+        .with_bucket(BUCKET)
+        .with_key(key)
+        .with_time(SystemTime::now())
         .build()
         .unwrap();
     let p = oss_sign::Signer::new()
@@ -254,8 +254,8 @@ async fn presigned_header_carrier_without_the_callback_header_is_refused() {
     // Changing the callback is refused too.
     let (uri, mut headers) = presign_put(&h, "p/changed.txt", Path::PresignedHeader, &cb);
     let other = oss_callback::Callback::builder()
-        .url(h.cb.url.clone())
-        .body("changed=${object}")
+        .with_url(h.cb.url.clone())
+        .with_body("changed=${object}")
         .build()
         .unwrap();
     oss_callback::encode_headers(&other, None, &mut headers).unwrap();

@@ -166,9 +166,9 @@ impl Harness {
         ))
         .unwrap();
         let emu = Emulator::builder()
-            .region("cn-hangzhou")
-            .credentials("ak", "sk")
-            .rsa_key_pem(pem)
+            .with_region("cn-hangzhou")
+            .with_credentials("ak", "sk")
+            .with_rsa_key_pem(pem)
             .start()
             .await
             .unwrap();
@@ -194,9 +194,9 @@ impl Harness {
             _ => FORM_TEMPLATE,
         };
         Callback::builder()
-            .url(self.cb.url.clone())
-            .body(template)
-            .body_type(body_type)
+            .with_url(self.cb.url.clone())
+            .with_body(template)
+            .with_body_type(body_type)
             .build()
             .unwrap()
     }
