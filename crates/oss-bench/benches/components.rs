@@ -50,9 +50,9 @@ fn sign(c: &mut Criterion) {
         "ExampleAccessKeySecretExampleSecre",
     );
     let params = SigningParams::builder("cn-hangzhou")
-        .bucket("examplebucket")
-        .key("exampledir/exampleobject.txt")
-        .time(UNIX_EPOCH + Duration::from_secs(1_702_743_657))
+        .with_bucket("examplebucket")
+        .with_key("exampledir/exampleobject.txt")
+        .with_time(UNIX_EPOCH + Duration::from_secs(1_702_743_657))
         .build()
         .expect("valid params");
     let request = || {
@@ -96,9 +96,9 @@ fn sign(c: &mut Criterion) {
 
 fn template(c: &mut Criterion) {
     let callback = Callback::builder()
-        .url("https://app.example.com/oss-callback")
-        .body(r#"{"bucket":${bucket},"object":${object},"etag":${etag},"size":${size},"mimeType":${mimeType},"user":${x:user}}"#)
-        .body_type(CallbackBodyType::Json)
+        .with_url("https://app.example.com/oss-callback")
+        .with_body(r#"{"bucket":${bucket},"object":${object},"etag":${etag},"size":${size},"mimeType":${mimeType},"user":${x:user}}"#)
+        .with_body_type(CallbackBodyType::Json)
         .build()
         .expect("valid callback");
     let vars = CallbackVars::new()

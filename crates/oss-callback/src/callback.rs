@@ -241,7 +241,7 @@ impl Callback {
                     field: "callbackUrl",
                 })
             }
-            Some(Value::String(url)) => builder = builder.url(url),
+            Some(Value::String(url)) => builder = builder.with_url(url),
             Some(_) => {
                 return Err(Error::InvalidField {
                     field: "callbackUrl",
@@ -255,7 +255,7 @@ impl Callback {
                     field: "callbackBody",
                 })
             }
-            Some(Value::String(body)) => builder = builder.body(body),
+            Some(Value::String(body)) => builder = builder.with_body(body),
             Some(_) => {
                 return Err(Error::InvalidField {
                     field: "callbackBody",
@@ -265,7 +265,7 @@ impl Callback {
         }
         match take("callbackHost") {
             None => {}
-            Some(Value::String(host)) => builder = builder.host(host),
+            Some(Value::String(host)) => builder = builder.with_host(host),
             Some(_) => {
                 return Err(Error::InvalidField {
                     field: "callbackHost",
@@ -275,7 +275,9 @@ impl Callback {
         }
         match take("callbackBodyType") {
             None => {}
-            Some(Value::String(t)) => builder = builder.body_type(CallbackBodyType::from_mime(&t)?),
+            Some(Value::String(t)) => {
+                builder = builder.with_body_type(CallbackBodyType::from_mime(&t)?)
+            }
             Some(_) => {
                 return Err(Error::InvalidField {
                     field: "callbackBodyType",
@@ -285,7 +287,7 @@ impl Callback {
         }
         match take("callbackSNI") {
             None => {}
-            Some(Value::Bool(sni)) => builder = builder.sni(sni),
+            Some(Value::Bool(sni)) => builder = builder.with_sni(sni),
             Some(_) => {
                 return Err(Error::InvalidField {
                     field: "callbackSNI",
@@ -303,7 +305,7 @@ impl Callback {
                             reason: "a value is not a string",
                         });
                     };
-                    builder = builder.additional_header(name, value);
+                    builder = builder.with_additional_header(name, value);
                 }
             }
             Some(_) => {
@@ -343,32 +345,32 @@ impl CallbackBuilder {
     /// Adds a callback URL (repeatable; 1 to 5 in total). A value containing `;` adds each
     /// `;`-separated URL. The scheme may be omitted (`121.43.113.8:23456/index.html`); non-ASCII
     /// characters must be percent-encoded. No default: at least one URL is required.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
         self.urls.push(url.into());
         self
     }
 
     /// Sets the `Host` header of the callback request (`callbackHost`). Default: the host of the
     /// URL that is called.
-    pub fn host(mut self, host: impl Into<String>) -> Self {
+    pub fn with_host(mut self, host: impl Into<String>) -> Self {
         self.host = Some(host.into());
         self
     }
 
     /// Sets the body template (`callbackBody`), with `${var}` placeholders. Required, non-empty.
-    pub fn body(mut self, template: impl Into<String>) -> Self {
+    pub fn with_body(mut self, template: impl Into<String>) -> Self {
         self.body = Some(template.into());
         self
     }
 
     /// Sets the body type. Default: [`CallbackBodyType::FormUrlEncoded`].
-    pub fn body_type(mut self, body_type: CallbackBodyType) -> Self {
+    pub fn with_body_type(mut self, body_type: CallbackBodyType) -> Self {
         self.body_type = body_type;
         self
     }
 
     /// Whether OSS sends TLS SNI to an HTTPS callback URL (`callbackSNI`). Default: `false`.
-    pub fn sni(mut self, sni: bool) -> Self {
+    pub fn with_sni(mut self, sni: bool) -> Self {
         self.sni = sni;
         self
     }
@@ -376,7 +378,11 @@ impl CallbackBuilder {
     /// Adds a header OSS puts on the callback request (`additionalHeaders`). Names must be
     /// lower-case `0-9a-z-` and must not start with `x-oss-`; values must not contain CR/LF;
     /// at most 10 headers. Default: none.
-    pub fn additional_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn with_additional_header(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
         self.additional_headers.push((name.into(), value.into()));
         self
     }
@@ -539,17 +545,17 @@ mod tests {
 
     fn base() -> CallbackBuilder {
         Callback::builder()
-            .url("http://example.com/cb")
-            .body("bucket=${bucket}")
+            .with_url("http://example.com/cb")
+            .with_body("bucket=${bucket}")
     }
 
     #[test]
     fn builds_and_round_trips() {
         let cb = base()
-            .url("https://b.example.com:8443/x?y=1")
-            .host("cb.example.com")
-            .sni(true)
-            .additional_header("my-header", "v")
+            .with_url("https://b.example.com:8443/x?y=1")
+            .with_host("cb.example.com")
+            .with_sni(true)
+            .with_additional_header("my-header", "v")
             .build()
             .unwrap();
         assert_eq!(
@@ -563,12 +569,12 @@ mod tests {
     #[test]
     fn url_rules() {
         assert!(matches!(
-            Callback::builder().body("a").build(),
+            Callback::builder().with_body("a").build(),
             Err(Error::EmptyUrl)
         ));
-        assert!(matches!(base().url("").build(), Err(Error::EmptyUrl)));
+        assert!(matches!(base().with_url("").build(), Err(Error::EmptyUrl)));
         assert!(matches!(
-            base().url("a;b;c;d;e").build(),
+            base().with_url("a;b;c;d;e").build(),
             Err(Error::TooManyUrls { count: 6 })
         ));
         for bad in [
@@ -584,7 +590,7 @@ mod tests {
             "http://example.com/中文",
         ] {
             assert!(
-                matches!(base().url(bad).build(), Err(Error::InvalidUrl { .. })),
+                matches!(base().with_url(bad).build(), Err(Error::InvalidUrl { .. })),
                 "{bad}"
             );
         }
@@ -593,27 +599,30 @@ mod tests {
             "http://127.0.0.1:1/cb",
             "HTTPS://example.com",
         ] {
-            assert!(base().url(good).build().is_ok(), "{good}");
+            assert!(base().with_url(good).build().is_ok(), "{good}");
         }
         assert!(matches!(
-            base().host("").build(),
+            base().with_host("").build(),
             Err(Error::InvalidHost { .. })
         ));
         assert!(matches!(
-            base().host("a b").build(),
+            base().with_host("a b").build(),
             Err(Error::InvalidHost { .. })
         ));
     }
 
     #[test]
     fn body_rules() {
-        let no_body = Callback::builder().url("example.com").build();
+        let no_body = Callback::builder().with_url("example.com").build();
         assert!(matches!(no_body, Err(Error::EmptyBody)));
-        assert!(matches!(base().body("").build(), Err(Error::EmptyBody)));
+        assert!(matches!(
+            base().with_body("").build(),
+            Err(Error::EmptyBody)
+        ));
         assert!(matches!(
             base()
-                .body(r#"{"a":"${bucket}"}"#)
-                .body_type(CallbackBodyType::Json)
+                .with_body(r#"{"a":"${bucket}"}"#)
+                .with_body_type(CallbackBodyType::Json)
                 .build(),
             Err(Error::InvalidJsonTemplate { .. })
         ));
@@ -628,14 +637,14 @@ mod tests {
             ("a", "v\r\nx: y", REASON_CRLF),
         ];
         for (name, value, why) in cases {
-            match base().additional_header(name, value).build() {
+            match base().with_additional_header(name, value).build() {
                 Err(Error::InvalidAdditionalHeader { reason, .. }) => assert_eq!(reason, why),
                 other => panic!("{name}: {other:?}"),
             }
         }
         let mut many = base();
         for i in 0..11 {
-            many = many.additional_header(format!("h{i}"), "v");
+            many = many.with_additional_header(format!("h{i}"), "v");
         }
         assert!(matches!(
             many.build(),
@@ -647,7 +656,7 @@ mod tests {
     fn size_limit() {
         let big = format!("a={}", "b".repeat(5200));
         assert!(matches!(
-            base().body(big).build(),
+            base().with_body(big).build(),
             Err(Error::TooLarge {
                 field: "callback",
                 ..

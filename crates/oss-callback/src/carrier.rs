@@ -231,8 +231,8 @@ mod tests {
 
     fn sample() -> (Callback, CallbackVars) {
         let cb = Callback::builder()
-            .url("http://example.com/cb")
-            .body("a=${x:v}")
+            .with_url("http://example.com/cb")
+            .with_body("a=${x:v}")
             .build()
             .unwrap();
         let vars = CallbackVars::new().with("x:v", "1").unwrap();

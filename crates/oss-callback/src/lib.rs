@@ -25,9 +25,9 @@
 //! use oss_callback::{Callback, CallbackBodyType, CallbackVars, SystemValues};
 //!
 //! let callback = Callback::builder()
-//!     .url("https://example.com/oss-callback")
-//!     .body(r#"{"object":${object},"size":${size},"user":${x:user}}"#)
-//!     .body_type(CallbackBodyType::Json)
+//!     .with_url("https://example.com/oss-callback")
+//!     .with_body(r#"{"object":${object},"size":${size},"user":${x:user}}"#)
+//!     .with_body_type(CallbackBodyType::Json)
 //!     .build()?;
 //! assert_eq!(
 //!     callback.encode(),

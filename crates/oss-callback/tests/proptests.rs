@@ -91,16 +91,19 @@ fn callback() -> impl Strategy<Value = Callback> {
                 if policy {
                     return Callback::from_policy(format!("p{}", urls.len())).ok();
                 }
-                let mut b = Callback::builder().body(body).body_type(body_type).sni(sni);
+                let mut b = Callback::builder()
+                    .with_body(body)
+                    .with_body_type(body_type)
+                    .with_sni(sni);
                 for u in urls {
-                    b = b.url(u);
+                    b = b.with_url(u);
                 }
                 if let Some(h) = host {
-                    b = b.host(h);
+                    b = b.with_host(h);
                 }
                 for (k, v) in headers {
                     if !k.starts_with("x-oss-") {
-                        b = b.additional_header(k, v);
+                        b = b.with_additional_header(k, v);
                     }
                 }
                 b.build().ok()

@@ -29,9 +29,9 @@ fn seed_values() -> (SystemValues, CallbackVars) {
 #[test]
 fn seed_json_example_resolves_exactly() {
     let callback = Callback::builder()
-        .url("http://www.example.com/callback")
-        .body(SEED_TEMPLATE)
-        .body_type(CallbackBodyType::Json)
+        .with_url("http://www.example.com/callback")
+        .with_body(SEED_TEMPLATE)
+        .with_body_type(CallbackBodyType::Json)
         .build()
         .unwrap();
     let (values, vars) = seed_values();
@@ -69,13 +69,13 @@ fn doc_form_example_body() {
 #[test]
 fn callback_json_shape() {
     let callback = Callback::builder()
-        .url("https://a.example.com/cb")
-        .url("http://b.example.com:8080/cb?x=1")
-        .host("cb.example.com")
-        .body(SEED_TEMPLATE)
-        .body_type(CallbackBodyType::Json)
-        .sni(true)
-        .additional_header("x-trace", "abc")
+        .with_url("https://a.example.com/cb")
+        .with_url("http://b.example.com:8080/cb?x=1")
+        .with_host("cb.example.com")
+        .with_body(SEED_TEMPLATE)
+        .with_body_type(CallbackBodyType::Json)
+        .with_sni(true)
+        .with_additional_header("x-trace", "abc")
         .build()
         .unwrap();
     insta::assert_snapshot!("callback_json_text", callback.to_json());

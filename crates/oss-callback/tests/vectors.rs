@@ -59,28 +59,28 @@ fn expected_callback(id: &str) -> Callback {
     let b = Callback::builder();
     let b = match id {
         "callback-go-mock" => b
-            .url("www.aliyuncs.com")
-            .body("filename=${object}&size=${size}&mimeType=${mimeType}&x=${x:a}&b=${x:b}"),
+            .with_url("www.aliyuncs.com")
+            .with_body("filename=${object}&size=${size}&mimeType=${mimeType}&x=${x:a}&b=${x:b}"),
         "callback-go-json-encoder" => b
-            .url("www.aliyuncs.com")
-            .body("filename=${object}&size=${size}&mimeType=${mimeType}")
-            .body_type(CallbackBodyType::FormUrlEncoded),
+            .with_url("www.aliyuncs.com")
+            .with_body("filename=${object}&size=${size}&mimeType=${mimeType}")
+            .with_body_type(CallbackBodyType::FormUrlEncoded),
         "callback-python-sample" => b
-            .url("http://www.example.com/callback")
-            .body("bucket=${bucket}&object=${object}&my_var_1=${x:var1}&my_var_2=${x:var2}"),
+            .with_url("http://www.example.com/callback")
+            .with_body("bucket=${bucket}&object=${object}&my_var_1=${x:var1}&my_var_2=${x:var2}"),
         "callback-java-jsonize" => b
-            .url("http://oss-demo.aliyuncs.com:23450")
-            .host("oss-cn-hangzhou.aliyuncs.com")
-            .body("bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&mimeType=${mimeType}&my_var1=${x:var1}&my_var2=${x:var2}")
-            .body_type(CallbackBodyType::FormUrlEncoded),
+            .with_url("http://oss-demo.aliyuncs.com:23450")
+            .with_host("oss-cn-hangzhou.aliyuncs.com")
+            .with_body("bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&mimeType=${mimeType}&my_var1=${x:var1}&my_var2=${x:var2}")
+            .with_body_type(CallbackBodyType::FormUrlEncoded),
         "callback-doc-header-example" => b
-            .url("121.43.113.8:23456/index.html")
-            .body("bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&mimeType=${mimeType}&imageInfo.height=${imageInfo.height}&imageInfo.width=${imageInfo.width}&imageInfo.format=${imageInfo.format}&my_var=${x:my_var}"),
+            .with_url("121.43.113.8:23456/index.html")
+            .with_body("bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&mimeType=${mimeType}&imageInfo.height=${imageInfo.height}&imageInfo.width=${imageInfo.width}&imageInfo.format=${imageInfo.format}&my_var=${x:my_var}"),
         "callback-doc-postobject-form-field" => b
-            .url("10.101.166.30:8083/callback.php")
-            .host("10.101.166.30")
-            .body("filename=$(filename)&table=${x:table}")
-            .body_type(CallbackBodyType::FormUrlEncoded),
+            .with_url("10.101.166.30:8083/callback.php")
+            .with_host("10.101.166.30")
+            .with_body("filename=$(filename)&table=${x:table}")
+            .with_body_type(CallbackBodyType::FormUrlEncoded),
         other => panic!("no expectation for {other}"),
     };
     b.build().expect("builder accepts the vector's inputs")

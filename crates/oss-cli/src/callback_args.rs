@@ -109,14 +109,14 @@ impl CallbackArgs {
             None => default_body(body_type, &names),
         };
         let mut builder = Callback::builder()
-            .body(body)
-            .body_type(body_type)
-            .sni(self.callback_sni);
+            .with_body(body)
+            .with_body_type(body_type)
+            .with_sni(self.callback_sni);
         for url in &self.urls {
-            builder = builder.url(url.clone());
+            builder = builder.with_url(url.clone());
         }
         if let Some(host) = &self.callback_host {
-            builder = builder.host(host.clone());
+            builder = builder.with_host(host.clone());
         }
         Ok(Some((builder.build()?, vars)))
     }

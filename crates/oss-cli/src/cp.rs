@@ -53,13 +53,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: CpArgs) -> Result<(), Error> 
                     .resumable_upload(key, args.file.clone())
                     .with_checkpoint_dir(dir.clone())
                     .with_options(options)
-                    .with_progress(display.sink());
-                if let Some(p) = args.part_size {
-                    upload = upload.with_part_size(p);
-                }
-                if let Some(n) = args.parallel {
-                    upload = upload.with_parallelism(n);
-                }
+                    .with_progress(display.sink())
+                    .with_part_size(args.part_size)
+                    .with_parallelism(args.parallel);
                 if let Some((cb, vars)) = callback {
                     upload = upload.with_callback(cb).with_callback_vars(vars);
                 }
@@ -69,13 +65,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: CpArgs) -> Result<(), Error> 
                 let mut upload = client
                     .multipart_upload(key, oss_upload::UploadSource::file(args.file.clone()))
                     .with_options(options)
-                    .with_progress(display.sink());
-                if let Some(p) = args.part_size {
-                    upload = upload.with_part_size(p);
-                }
-                if let Some(n) = args.parallel {
-                    upload = upload.with_parallelism(n);
-                }
+                    .with_progress(display.sink())
+                    .with_part_size(args.part_size)
+                    .with_parallelism(args.parallel);
                 if let Some((cb, vars)) = callback {
                     upload = upload.with_callback(cb).with_callback_vars(vars);
                 }

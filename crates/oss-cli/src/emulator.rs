@@ -26,11 +26,11 @@ pub(crate) async fn run(global: &GlobalArgs, args: EmulatorArgs) -> Result<(), E
         .clone()
         .unwrap_or_else(|| DEFAULT_ACCESS_KEY_SECRET.to_owned());
     let mut builder = oss_emulator::Emulator::builder()
-        .region(region.clone())
-        .credentials(id.clone(), secret);
+        .with_region(region.clone())
+        .with_credentials(id.clone(), secret);
     if args.serve.sts_token.is_none() {
         if let Some(token) = global.session_token.clone() {
-            builder = builder.sts_token(token);
+            builder = builder.with_sts_token(token);
         }
     }
     let builder = args.serve.apply(builder).map_err(Error::Emulator)?;

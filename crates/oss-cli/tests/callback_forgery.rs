@@ -149,9 +149,8 @@ fn at_sign_forgery_is_refused_without_a_fetch_and_emulator_callbacks_still_verif
         .to_owned();
     assert!(emulator_authority.starts_with("127.0.0.1:"), "{endpoint}");
 
-    let attacker = oss_callback::private_key_from_pem(ATTACKER_KEY).expect("key");
-    let attacker_pem =
-        oss_callback::public_key_to_pem(&attacker.to_public_key()).expect("public key");
+    let attacker = oss_callback::CallbackPrivateKey::from_pem(ATTACKER_KEY).expect("key");
+    let attacker_pem = attacker.public_key().to_pem().expect("public key");
     let (attacker_port, fetches) = attacker_key_server(attacker_pem);
 
     // The trusted prefix exactly as issue 11 wrote it: no trailing slash.

@@ -85,8 +85,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(e) => (e, None),
         None => {
             let emu = oss_emulator::Emulator::builder()
-                .region(args.region.clone())
-                .credentials(args.access_key_id.clone(), args.access_key_secret.clone())
+                .with_region(args.region.clone())
+                .with_credentials(args.access_key_id.clone(), args.access_key_secret.clone())
                 .start()
                 .await?;
             (emu.endpoint().to_owned(), Some(emu))

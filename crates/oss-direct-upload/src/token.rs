@@ -100,9 +100,9 @@ pub(crate) async fn issue(
         vars = vars.with(field, value.clone()).map_err(Error::Callback)?;
     }
     let callback = Callback::builder()
-        .url(callback_url)
-        .body(body_template(grant.trusted()))
-        .body_type(CallbackBodyType::Json)
+        .with_url(callback_url)
+        .with_body(body_template(grant.trusted()))
+        .with_body_type(CallbackBodyType::Json)
         .build()
         .map_err(Error::Callback)?;
     let key = format!("{}${{filename}}", grant.key_prefix());

@@ -48,11 +48,11 @@ pub(crate) struct Limits {
     pub(crate) max_connections: usize,
 }
 
-/// Default of [`EmulatorBuilder::header_read_timeout`]: 30 s (hyper's own default).
+/// Default of [`EmulatorBuilder::with_header_read_timeout`]: 30 s (hyper's own default).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default of [`EmulatorBuilder::idle_timeout`]: 60 s.
+/// Default of [`EmulatorBuilder::with_idle_timeout`]: 60 s.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Default of [`EmulatorBuilder::max_connections`]: 512, below the common 1024-descriptor limit
+/// Default of [`EmulatorBuilder::with_max_connections`]: 512, below the common 1024-descriptor limit
 /// with room for data files and callback connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
@@ -104,19 +104,19 @@ impl Default for EmulatorBuilder {
 
 impl EmulatorBuilder {
     /// Address to listen on. Default `127.0.0.1:0` (a free port).
-    pub fn listen(mut self, addr: SocketAddr) -> Self {
+    pub fn with_listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
         self
     }
 
     /// Region requests must be signed for. Default `cn-hangzhou`.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
         self.region = region.into();
         self
     }
 
     /// The one access key pair the emulator accepts. Default `ak` / `sk`.
-    pub fn credentials(
+    pub fn with_credentials(
         mut self,
         access_key_id: impl Into<String>,
         secret: impl Into<String>,
@@ -127,33 +127,33 @@ impl EmulatorBuilder {
     }
 
     /// Require this STS security token on every request. Default: none (a token is then refused).
-    pub fn sts_token(mut self, token: impl Into<String>) -> Self {
+    pub fn with_sts_token(mut self, token: impl Into<String>) -> Self {
         self.sts_token = Some(oss_sign::Secret::new(token.into()));
         self
     }
 
     /// Store objects on disk under `dir` (kept across restarts). Default: in memory.
-    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+    pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.data_dir = Some(dir.into());
         self
     }
 
     /// How long a callback server has to answer. Default 5 s (OSS's fixed value).
-    pub fn callback_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_callback_timeout(mut self, timeout: Duration) -> Self {
         self.callback_timeout = timeout;
         self
     }
 
     /// `true`: refuse loopback/private callback hosts like OSS (400, EC `0007-00000008`).
     /// Default `false`: the emulator is local, so it delivers to `127.0.0.1`.
-    pub fn strict_callback_urls(mut self, strict: bool) -> Self {
+    pub fn with_strict_callback_urls(mut self, strict: bool) -> Self {
         self.strict_callback_urls = strict;
         self
     }
 
     /// Sign callbacks with this RSA private key (PKCS#8 or PKCS#1 PEM). Default: a fresh
     /// 1024-bit key generated at start.
-    pub fn rsa_key_pem(mut self, pem: impl Into<String>) -> Self {
+    pub fn with_rsa_key_pem(mut self, pem: impl Into<String>) -> Self {
         self.rsa_key_pem = Some(pem.into());
         self
     }
@@ -162,14 +162,14 @@ impl EmulatorBuilder {
     /// from the connection's accept, or from the first byte of a later request on a kept-alive
     /// connection. A connection that takes longer is closed. Default 30 s
     /// ([`DEFAULT_HEADER_READ_TIMEOUT`]).
-    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
         self.limits.header_read_timeout = timeout;
         self
     }
 
     /// How long a kept-alive connection may sit between requests (after a response, before the
     /// next request's first byte) before it is closed. Default 60 s ([`DEFAULT_IDLE_TIMEOUT`]).
-    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
         self.limits.idle_timeout = timeout;
         self
     }
@@ -177,14 +177,14 @@ impl EmulatorBuilder {
     /// Most connections served at once. At the cap the emulator stops accepting: new
     /// connections wait in the listen backlog until one closes. Default 512
     /// ([`DEFAULT_MAX_CONNECTIONS`]); must be at least 1.
-    pub fn max_connections(mut self, max: usize) -> Self {
+    pub fn with_max_connections(mut self, max: usize) -> Self {
         self.limits.max_connections = max;
         self
     }
 
     /// Entries kept by each of the request and callback logs; older ones are evicted and
     /// counted. Default 10 000 ([`DEFAULT_LOG_CAPACITY`](crate::DEFAULT_LOG_CAPACITY)).
-    pub fn log_capacity(mut self, entries: usize) -> Self {
+    pub fn with_log_capacity(mut self, entries: usize) -> Self {
         self.log_capacity = entries;
         self
     }

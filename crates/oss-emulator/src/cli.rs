@@ -146,13 +146,13 @@ impl ServeArgs {
     /// [`Error::Io`] when the `--rsa-key` file cannot be read.
     pub fn apply(&self, builder: EmulatorBuilder) -> Result<EmulatorBuilder, Error> {
         let mut b = builder
-            .listen(self.listen)
-            .callback_timeout(self.callback_timeout)
-            .strict_callback_urls(self.strict_callback_urls)
-            .header_read_timeout(self.header_read_timeout)
-            .idle_timeout(self.idle_timeout)
-            .max_connections(self.max_connections)
-            .log_capacity(self.log_capacity)
+            .with_listen(self.listen)
+            .with_callback_timeout(self.callback_timeout)
+            .with_strict_callback_urls(self.strict_callback_urls)
+            .with_header_read_timeout(self.header_read_timeout)
+            .with_idle_timeout(self.idle_timeout)
+            .with_max_connections(self.max_connections)
+            .with_log_capacity(self.log_capacity)
             .with_auto_create_buckets(self.auto_create_buckets);
         for name in &self.create_buckets {
             b = b.with_bucket(name.clone());
@@ -161,17 +161,17 @@ impl ServeArgs {
             b = b.with_identity(identity);
         }
         if let Some(token) = &self.sts_token {
-            b = b.sts_token(token.clone());
+            b = b.with_sts_token(token.clone());
         }
         if let Some(dir) = &self.data_dir {
-            b = b.data_dir(dir.clone());
+            b = b.with_data_dir(dir.clone());
         }
         if let Some(path) = &self.rsa_key {
             let pem = std::fs::read_to_string(path).map_err(|source| Error::Io {
                 path: path.clone(),
                 source,
             })?;
-            b = b.rsa_key_pem(pem);
+            b = b.with_rsa_key_pem(pem);
         }
         Ok(b)
     }

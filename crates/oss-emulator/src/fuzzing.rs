@@ -85,13 +85,13 @@ fn shared() -> &'static (tokio::runtime::Runtime, Emulator) {
         let emulator = runtime
             .block_on(
                 Emulator::builder()
-                    .region(REGION)
-                    .credentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
-                    .rsa_key_pem(include_str!(
+                    .with_region(REGION)
+                    .with_credentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+                    .with_rsa_key_pem(include_str!(
                         "../../oss-callback/testdata/emulator_test_key.pem"
                     ))
-                    .callback_timeout(Duration::from_millis(200))
-                    .strict_callback_urls(true)
+                    .with_callback_timeout(Duration::from_millis(200))
+                    .with_strict_callback_urls(true)
                     .start(),
             )
             .expect("the fuzzing emulator starts");
@@ -181,12 +181,12 @@ fn sign(data: &[u8], authority: String) -> Option<Vec<u8>> {
     }
     let (mut parts, ()) = builder.body(()).ok()?.into_parts();
     let target = resolve_target(None, path, &authority).ok()?;
-    let mut params = oss_sign::SigningParams::builder(REGION).time(SystemTime::now());
+    let mut params = oss_sign::SigningParams::builder(REGION).with_time(SystemTime::now());
     if let Some(bucket) = target.bucket {
-        params = params.bucket(bucket);
+        params = params.with_bucket(bucket);
     }
     if let Some(key) = target.key {
-        params = params.key(key);
+        params = params.with_key(key);
     }
     let params = params.build().ok()?;
     let creds = oss_sign::Credentials::new(ACCESS_KEY_ID, ACCESS_KEY_SECRET);

@@ -28,13 +28,14 @@
 //!   atomic per key: a reader (even one mid-stream) gets the old or the new object whole, also
 //!   after a crash (versioned data files, the sidecar renamed last).
 //! - **Connections**: a header-read timeout, a keep-alive idle timeout and a connection cap
-//!   ([`EmulatorBuilder::header_read_timeout`], [`idle_timeout`](EmulatorBuilder::idle_timeout),
-//!   [`max_connections`](EmulatorBuilder::max_connections)); the command-line flags for them
-//!   are [`cli::ServeArgs`], shared by `oss-emulator` and `oss-rs emulator`.
+//!   ([`EmulatorBuilder::with_header_read_timeout`],
+//!   [`with_idle_timeout`](EmulatorBuilder::with_idle_timeout),
+//!   [`with_max_connections`](EmulatorBuilder::with_max_connections)); the command-line flags
+//!   for them are [`cli::ServeArgs`], shared by `oss-emulator` and `oss-rs emulator`.
 //! - **Admin endpoints** under `/__emulator/` need no signature: `callbacks` (JSON list of
 //!   delivered callbacks), `pubkey.pem`, `requests` (the request log), `stats` (both logs'
 //!   capacity and evicted count). Both logs are ring buffers of
-//!   [`EmulatorBuilder::log_capacity`] entries.
+//!   [`EmulatorBuilder::with_log_capacity`] entries.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -44,9 +45,9 @@
 //!     "/../oss-callback/testdata/emulator_test_key.pem"
 //! ))?;
 //! let emu = oss_emulator::Emulator::builder()
-//!     .region("cn-hangzhou")
-//!     .credentials("ak", "sk")
-//!     .rsa_key_pem(key)
+//!     .with_region("cn-hangzhou")
+//!     .with_credentials("ak", "sk")
+//!     .with_rsa_key_pem(key)
 //!     .start()
 //!     .await?;
 //! assert!(emu.endpoint().starts_with("http://127.0.0.1:"));

@@ -49,8 +49,8 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let builder = oss_emulator::Emulator::builder()
-        .region(args.region)
-        .credentials(args.access_key_id, args.access_key_secret);
+        .with_region(args.region)
+        .with_credentials(args.access_key_id, args.access_key_secret);
     let builder = args.serve.apply(builder)?;
     let stop = shutdown_signal()?;
     let emu = builder.start().await?;

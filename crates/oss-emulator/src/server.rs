@@ -80,13 +80,13 @@ impl Emulator {
     }
 
     /// The callbacks delivered (or attempted), oldest first, one entry per URL tried: the newest
-    /// [`EmulatorBuilder::log_capacity`](crate::EmulatorBuilder::log_capacity) of them.
+    /// [`EmulatorBuilder::with_log_capacity`](crate::EmulatorBuilder::with_log_capacity) of them.
     pub fn callbacks(&self) -> Vec<DeliveredCallback> {
         self.state.callbacks()
     }
 
     /// The request log (operation, key, status): the newest
-    /// [`EmulatorBuilder::log_capacity`](crate::EmulatorBuilder::log_capacity) requests.
+    /// [`EmulatorBuilder::with_log_capacity`](crate::EmulatorBuilder::with_log_capacity) requests.
     pub fn requests(&self) -> RequestLog {
         let (entries, stats) = self.state.requests();
         RequestLog::new(entries, stats)

@@ -167,7 +167,7 @@ async fn contend(builder: oss_emulator::EmulatorBuilder, label: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_overwrites_never_tear_on_disk() {
     let dir = tempfile::tempdir().unwrap();
-    contend(builder().data_dir(dir.path()), "disk").await;
+    contend(builder().with_data_dir(dir.path()), "disk").await;
     // Exactly one data file is left for the one key: every replaced version was removed.
     let mut data_files = 0;
     for bucket in std::fs::read_dir(dir.path().join("objects")).unwrap() {
@@ -195,7 +195,7 @@ async fn concurrent_overwrites_never_tear_in_memory() {
 async fn a_streaming_get_survives_an_overwrite() {
     use http_body_util::BodyExt;
     let dir = tempfile::tempdir().unwrap();
-    let emu = builder().data_dir(dir.path()).start().await.unwrap();
+    let emu = builder().with_data_dir(dir.path()).start().await.unwrap();
     let c = TestClient::new(&emu);
     let bodies = bodies();
     // Large enough that the response cannot sit whole in socket buffers before it is read.

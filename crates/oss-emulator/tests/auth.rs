@@ -277,7 +277,7 @@ async fn presigned_urls() {
 #[tokio::test]
 async fn sts_token_is_checked() {
     let emu = client::builder()
-        .sts_token("the-token")
+        .with_sts_token("the-token")
         .start()
         .await
         .unwrap();

@@ -14,7 +14,7 @@ const B: &str = "bounded-bucket";
 #[tokio::test]
 async fn logs_are_ring_buffers_with_an_eviction_count() {
     const CAP: usize = 4;
-    let emu = builder().log_capacity(CAP).start().await.unwrap();
+    let emu = builder().with_log_capacity(CAP).start().await.unwrap();
     let c = TestClient::new(&emu);
     for i in 0..10 {
         let r = c.put(B, &format!("k{i}"), b"x").await;

@@ -38,9 +38,9 @@ fn with_callback(req: Req, cb: &Callback, vars: Option<&CallbackVars>) -> Req {
 async fn put_object_json_callback_is_delivered_and_verifies() {
     let (emu, c, server) = setup().await;
     let cb = Callback::builder()
-        .url(format!("{}/notify?id=1&index=2", server.url))
-        .body(r#"{"bucket":${bucket},"object":${object},"size":${size},"etag":${etag},"mimeType":${mimeType},"crc64":${crc64},"md5":${contentMd5},"op":${operation},"v":${x:var1}}"#)
-        .body_type(CallbackBodyType::Json)
+        .with_url(format!("{}/notify?id=1&index=2", server.url))
+        .with_body(r#"{"bucket":${bucket},"object":${object},"size":${size},"etag":${etag},"mimeType":${mimeType},"crc64":${crc64},"md5":${contentMd5},"op":${operation},"v":${x:var1}}"#)
+        .with_body_type(CallbackBodyType::Json)
         .build()
         .unwrap();
     let vars = CallbackVars::new().with("x:var1", "value 1").unwrap();
@@ -103,9 +103,9 @@ async fn put_object_json_callback_is_delivered_and_verifies() {
 async fn form_body_host_and_query_carrier() {
     let (emu, c, server) = setup().await;
     let cb = Callback::builder()
-        .url(format!("{}/form", server.url))
-        .host("callback.example.com")
-        .body("object=${object}&size=${size}&v=${x:v}")
+        .with_url(format!("{}/form", server.url))
+        .with_host("callback.example.com")
+        .with_body("object=${object}&size=${size}&v=${x:v}")
         .build()
         .unwrap();
     let vars = CallbackVars::new().with("x:v", "a b&c").unwrap();
@@ -125,8 +125,8 @@ async fn form_body_host_and_query_carrier() {
 
 async fn expect_203(c: &TestClient, key: &str, url: String, message_part: &str, ec: &str) {
     let cb = Callback::builder()
-        .url(url)
-        .body("object=${object}")
+        .with_url(url)
+        .with_body("object=${object}")
         .build()
         .unwrap();
     let r = c
@@ -208,9 +208,9 @@ async fn failing_callbacks_answer_203_and_keep_the_object() {
 async fn falls_back_to_the_next_url() {
     let (emu, c, server) = setup().await;
     let cb = Callback::builder()
-        .url(format!("{}/fail-first", server.url))
-        .url(format!("{}/second", server.url))
-        .body("object=${object}")
+        .with_url(format!("{}/fail-first", server.url))
+        .with_url(format!("{}/second", server.url))
+        .with_body("object=${object}")
         .build()
         .unwrap();
     let r = c
@@ -263,8 +263,8 @@ async fn bad_callbacks_are_400_and_store_nothing() {
     }
     // Mixing carriers: header and query.
     let cb = Callback::builder()
-        .url(format!("{}/x", server.url))
-        .body("a=1")
+        .with_url(format!("{}/x", server.url))
+        .with_body("a=1")
         .build()
         .unwrap();
     let req = with_callback(Req::put(B, "bad-cb", "x"), &cb, None).query("callback", &cb.encode());
@@ -279,14 +279,14 @@ async fn bad_callbacks_are_400_and_store_nothing() {
 #[tokio::test]
 async fn strict_mode_refuses_loopback_callback_hosts() {
     let emu = client::builder()
-        .strict_callback_urls(true)
+        .with_strict_callback_urls(true)
         .start()
         .await
         .unwrap();
     let c = TestClient::new(&emu);
     let cb = Callback::builder()
-        .url("http://127.0.0.1:9/cb")
-        .body("a=1")
+        .with_url("http://127.0.0.1:9/cb")
+        .with_body("a=1")
         .build()
         .unwrap();
     let r = c

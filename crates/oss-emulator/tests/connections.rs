@@ -212,7 +212,7 @@ async fn slow_and_idle_connections_are_closed_while_others_are_served() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_over_the_cap_waits_until_another_closes() {
     const CAP: usize = 3;
-    let emu = builder().max_connections(CAP).start().await.unwrap();
+    let emu = builder().with_max_connections(CAP).start().await.unwrap();
     let addr = emu.local_addr().to_string();
     let mut held = Vec::new();
     for _ in 0..CAP {

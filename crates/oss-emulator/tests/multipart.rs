@@ -252,8 +252,8 @@ async fn complete_all_header_and_callback() {
     upload_part(&c, key, &id, 1, &vec![7u8; MIN_PART_SIZE as usize]).await;
     upload_part(&c, key, &id, 2, b"end").await;
     let cb = oss_callback::Callback::builder()
-        .url(format!("{}/mpu", server.url))
-        .body("size=${size}&op=${operation}&md5=${contentMd5}")
+        .with_url(format!("{}/mpu", server.url))
+        .with_body("size=${size}&op=${operation}&md5=${contentMd5}")
         .build()
         .unwrap();
     let mut req = Req::new(Method::POST, B, Some(key))

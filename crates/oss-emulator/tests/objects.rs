@@ -239,7 +239,7 @@ async fn admin_endpoints_need_no_signature() {
 async fn disk_storage_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
     let emu = client::builder()
-        .data_dir(dir.path())
+        .with_data_dir(dir.path())
         .start()
         .await
         .unwrap();
@@ -248,7 +248,7 @@ async fn disk_storage_survives_restart() {
     assert_eq!(c.put(B, "big/file.bin", &data).await.status, StatusCode::OK);
     emu.shutdown().await;
     let emu = client::builder()
-        .data_dir(dir.path())
+        .with_data_dir(dir.path())
         .start()
         .await
         .unwrap();
@@ -268,7 +268,7 @@ fn signed_service_get(endpoint: &str, secret: &str) -> http::request::Parts {
         .unwrap()
         .into_parts();
     let params = oss_sign::SigningParams::builder(client::REGION)
-        .time(std::time::SystemTime::now())
+        .with_time(std::time::SystemTime::now())
         .build()
         .unwrap();
     oss_sign::Signer::new()

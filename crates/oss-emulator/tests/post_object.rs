@@ -245,9 +245,9 @@ async fn post_object_callback_via_form_fields() {
     let server = callback_server::CallbackServer::start(key).await;
     let c = TestClient::new(&emu);
     let cb = oss_callback::Callback::builder()
-        .url(format!("{}/post", server.url))
-        .body(r#"{"object":${object},"size":${size},"op":${operation},"v":${x:var1}}"#)
-        .body_type(oss_callback::CallbackBodyType::Json)
+        .with_url(format!("{}/post", server.url))
+        .with_body(r#"{"object":${object},"size":${size},"op":${operation},"v":${x:var1}}"#)
+        .with_body_type(oss_callback::CallbackBodyType::Json)
         .build()
         .unwrap();
     let vars = oss_callback::CallbackVars::new()

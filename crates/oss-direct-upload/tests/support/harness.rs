@@ -53,10 +53,10 @@ pub fn grant_for(user: &str) -> UploadGrant {
 
 pub async fn start() -> Harness {
     let emu = Emulator::builder()
-        .region(REGION)
-        .credentials(AK, SK)
-        .rsa_key_pem(test_key())
-        .callback_timeout(Duration::from_secs(5))
+        .with_region(REGION)
+        .with_credentials(AK, SK)
+        .with_rsa_key_pem(test_key())
+        .with_callback_timeout(Duration::from_secs(5))
         .start()
         .await
         .expect("emulator");

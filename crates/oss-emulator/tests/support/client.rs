@@ -33,10 +33,10 @@ pub async fn start() -> Emulator {
 
 pub fn builder() -> oss_emulator::EmulatorBuilder {
     Emulator::builder()
-        .region(REGION)
-        .credentials(AK, SK)
-        .rsa_key_pem(test_key())
-        .callback_timeout(Duration::from_millis(300))
+        .with_region(REGION)
+        .with_credentials(AK, SK)
+        .with_rsa_key_pem(test_key())
+        .with_callback_timeout(Duration::from_millis(300))
 }
 
 /// An unsigned request description.
@@ -136,11 +136,11 @@ impl Req {
 
     pub fn params(&self, region: &str) -> SigningParams {
         let mut b = SigningParams::builder(region)
-            .bucket(self.bucket.clone())
-            .time(self.time)
-            .additional_headers(self.additional.clone());
+            .with_bucket(self.bucket.clone())
+            .with_time(self.time)
+            .with_additional_headers(self.additional.clone());
         if let Some(k) = &self.key {
-            b = b.key(k.clone());
+            b = b.with_key(k.clone());
         }
         b.build().expect("params")
     }
