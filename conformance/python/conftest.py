@@ -172,3 +172,52 @@ def client(emulator):
 
 def b64json(value: dict) -> str:
     return base64.b64encode(json.dumps(value).encode()).decode()
+
+
+def _launch_emulator(extra_args: list) -> Emulator:
+    """Starts the emulator binary with the suite's credentials plus `extra_args`."""
+    binary = os.environ.get("OSS_EMULATOR_BIN")
+    if not binary or not os.path.exists(binary):
+        pytest.fail("OSS_EMULATOR_BIN must point at the oss-emulator binary (cargo xtask conformance sets it)")
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--listen", "127.0.0.1:0",
+            "--region", REGION,
+            "--access-key-id", ACCESS_KEY_ID,
+            "--access-key-secret", ACCESS_KEY_SECRET,
+            *extra_args,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    endpoint = None
+    for line in proc.stdout:
+        if line.startswith("oss-emulator listening on "):
+            endpoint = line.strip().rsplit(" ", 1)[-1]
+            break
+    if endpoint is None:
+        proc.kill()
+        pytest.fail("oss-emulator exited before it printed its address")
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    return Emulator(proc, endpoint)
+
+
+# A bucket the strict emulator creates at start (`--create-bucket`).
+PRESET_BUCKET = "py-preset"
+
+
+@pytest.fixture(scope="module")
+def strict_emulator():
+    """An emulator with the binary's default, strict buckets (like OSS: NoSuchBucket until
+    PutBucket), holding only PRESET_BUCKET at start; one per test module, so each module that
+    lists buckets sees exactly its own."""
+    emu = _launch_emulator(["--create-bucket", PRESET_BUCKET])
+    yield emu
+    emu.proc.terminate()
+    emu.proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def strict_client(strict_emulator):
+    return make_client(strict_emulator.endpoint)

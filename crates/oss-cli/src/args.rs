@@ -210,6 +210,24 @@ pub enum Command {
     /// Run a callback server that verifies OSS's signature and prints what it receives
     #[command(after_help = CALLBACK_SERVER_EXAMPLES)]
     CallbackServer(CallbackServerArgs),
+    /// List objects under a prefix (recursive; -d for one level), or the buckets
+    #[command(after_help = crate::ls::LS_EXAMPLES)]
+    Ls(crate::ls::LsArgs),
+    /// Show an object's properties (HeadObject), or a bucket's (GetBucketInfo)
+    #[command(after_help = crate::stat::STAT_EXAMPLES)]
+    Stat(crate::stat::StatArgs),
+    /// Remove an object, or with -r every object under a prefix
+    #[command(after_help = crate::rm::RM_EXAMPLES)]
+    Rm(crate::rm::RmArgs),
+    /// List or abort multipart uploads in progress (their parts are stored and billed)
+    #[command(after_help = crate::uploads::UPLOADS_EXAMPLES)]
+    Uploads(crate::uploads::UploadsArgs),
+    /// Make a bucket (PutBucket)
+    #[command(after_help = crate::bucket::MB_EXAMPLES)]
+    Mb(crate::bucket::BucketArgs),
+    /// Remove an empty bucket (DeleteBucket)
+    #[command(after_help = crate::bucket::RB_EXAMPLES)]
+    Rb(crate::bucket::BucketArgs),
 }
 
 /// `oss-rs cp`.

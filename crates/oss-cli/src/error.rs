@@ -52,6 +52,10 @@ pub enum Error {
     /// Ctrl-C or SIGTERM stopped the upload.
     #[error("interrupted: {0}")]
     Interrupted(String),
+    /// A destructive batch command (`rm -r`, `uploads abort --all`) was not confirmed: the
+    /// answer was not yes, or there was no terminal to ask and no `--force`. Nothing changed.
+    #[error("not confirmed: {0}")]
+    NotConfirmed(String),
     /// A file could not be read or written.
     #[error("{}: {reason}", .path.display())]
     File {

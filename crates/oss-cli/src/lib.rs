@@ -7,6 +7,9 @@
 //!   send and a ready `curl` command.
 //! - `oss-rs form oss://bucket/prefix` prints the fields of a signed browser upload form and can
 //!   write a minimal HTML upload page.
+//! - `oss-rs ls`, `stat`, `rm` (`-r` for a prefix), `uploads ls|abort`, `mb` and `rb` see and
+//!   undo what was uploaded, with ossutil 2's names: objects and buckets, interrupted multipart
+//!   uploads and their parts.
 //! - `oss-rs emulator` runs the local OSS emulator; `oss-rs callback-server` runs a callback
 //!   server that verifies OSS's signature and prints what it receives.
 //!
@@ -30,20 +33,27 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod args;
+mod bucket;
 mod callback_args;
 mod callback_server;
 mod config;
+mod confirm;
 mod cp;
 mod credentials;
 mod emulator;
 mod error;
 mod form;
 mod location;
+mod ls;
 mod presign;
 mod progress;
+mod rm;
 mod run;
 mod shutdown;
 mod size;
+mod stat;
+mod table;
+mod uploads;
 
 pub use args::{Cli, Command};
 pub use callback_args::{CallbackArgs, CallbackBodyTypeArg};

@@ -55,6 +55,12 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Credentials(_) => crate::credentials::run(global).await,
         Command::Emulator(args) => crate::emulator::run(global, args).await,
         Command::CallbackServer(args) => crate::callback_server::run(args).await,
+        Command::Ls(args) => crate::ls::run(global, args).await,
+        Command::Stat(args) => crate::stat::run(global, args).await,
+        Command::Rm(args) => crate::rm::run(global, args).await,
+        Command::Uploads(args) => crate::uploads::run(global, args).await,
+        Command::Mb(args) => crate::bucket::make(global, args).await,
+        Command::Rb(args) => crate::bucket::remove(global, args).await,
     }
 }
 

@@ -1,17 +1,19 @@
 //! `cargo xtask demo`: uploads with each of the five paths (PutObject, multipart, resumable,
-//! PostObject form, presigned PUT) to an embedded `oss-emulator`, each with a JSON callback to a
+//! PostObject form, presigned PUT), plus one PutObject whose credentials come from the
+//! emulator's mock ECS metadata service, to an embedded `oss-emulator`, each with a JSON callback to a
 //! local server that verifies OSS's RSA signature before answering. One line per path; the run
 //! fails (exit 1) unless every callback was delivered, verified, recorded by the emulator with the
 //! same body, and its answer handed back to the uploader.
 
 mod callback_server;
+mod ecs_role;
 mod live;
 
 use std::process::ExitCode;
 
 use bytes::Bytes;
 use oss_callback::{Callback, CallbackBodyType, CallbackVars};
-use oss_emulator::{CallbackOutcome, Emulator};
+use oss_emulator::{CallbackOutcome, Emulator, IdentityConfig};
 use oss_presign::{Addressing, CallbackCarrier, PresignRequest, Presigner};
 use oss_sign::Credentials;
 use oss_upload::{Client, UploadOutput, UploadSource};
@@ -44,6 +46,7 @@ async fn run() -> Result<bool, BoxError> {
     let emulator = Emulator::builder()
         .with_region("cn-hangzhou")
         .with_credentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+        .with_identity(IdentityConfig::new())
         .start()
         .await?;
     let server = CallbackServer::start(&format!("{}/", emulator.endpoint())).await?;
@@ -67,6 +70,7 @@ async fn run() -> Result<bool, BoxError> {
             .with_credentials(Credentials::new(ACCESS_KEY_ID, ACCESS_KEY_SECRET))
             .with_addressing(Addressing::PathStyle)
             .build()?,
+        ecs_role_client: ecs_role::client(&emulator, BUCKET)?,
         bucket: BUCKET.to_owned(),
         dir: tempfile::tempdir()?,
     };
@@ -104,6 +108,8 @@ async fn run() -> Result<bool, BoxError> {
 pub(crate) struct Target {
     pub(crate) client: Client,
     pub(crate) presigner: Presigner,
+    /// Signs with the emulator's IMDS role key (no long-term key).
+    pub(crate) ecs_role_client: Client,
     pub(crate) bucket: String,
     pub(crate) dir: tempfile::TempDir,
 }
@@ -124,6 +130,14 @@ impl Target {
             Path::PutObject => {
                 client
                     .put_object(key, UploadSource::bytes(Bytes::from_static(b"hello, oss")))
+                    .with_callback(callback)
+                    .with_callback_vars(vars)
+                    .send()
+                    .await?
+            }
+            Path::EcsRole => {
+                self.ecs_role_client
+                    .put_object(key, UploadSource::bytes(Bytes::from_static(b"hello, role")))
                     .with_callback(callback)
                     .with_callback_vars(vars)
                     .send()
@@ -247,15 +261,18 @@ pub(crate) enum Path {
     Resumable,
     Form,
     Presigned,
+    /// PutObject signed with a temporary key from the emulator's IMDS.
+    EcsRole,
 }
 
 impl Path {
-    pub(crate) const ALL: [Path; 5] = [
+    pub(crate) const ALL: [Path; 6] = [
         Path::PutObject,
         Path::Multipart,
         Path::Resumable,
         Path::Form,
         Path::Presigned,
+        Path::EcsRole,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -265,12 +282,13 @@ impl Path {
             Path::Resumable => "resumable",
             Path::Form => "form",
             Path::Presigned => "presigned",
+            Path::EcsRole => "ecs-role",
         }
     }
 
     pub(crate) fn extension(self) -> &'static str {
         match self {
-            Path::PutObject => "txt",
+            Path::PutObject | Path::EcsRole => "txt",
             Path::Multipart | Path::Resumable => "csv",
             Path::Form => "html",
             Path::Presigned => "json",
