@@ -85,8 +85,8 @@ mod error;
 #[cfg(any(feature = "fuzzing", test))]
 #[doc(hidden)]
 pub mod fuzzing;
-mod ops;
 mod identity;
+mod ops;
 mod policy;
 mod request;
 mod ring;
@@ -102,8 +102,8 @@ pub use builder::{
 };
 pub use callback::{CallbackOutcome, DeliveredCallback, MAX_CALLBACK_RESPONSE};
 pub use error::{Error, MAX_ECHO_BYTES};
-pub use oss_types::limits::MIN_PART_SIZE;
 pub use identity::{IdentityConfig, DEFAULT_KEY_LIFETIME, DEFAULT_ROLE_NAME};
+pub use oss_types::limits::MIN_PART_SIZE;
 pub use request::{Operation, RequestLog, RequestRecord};
 pub use ring::{LogStats, DEFAULT_LOG_CAPACITY};
 pub use server::Emulator;
