@@ -13,7 +13,7 @@ use crate::size::size_arg;
 const MAIN_EXAMPLES: &str = "\
 Examples:
   # Try everything locally: an emulator, a callback server, an upload with a callback.
-  oss-rs emulator --listen 127.0.0.1:9000 &
+  oss-rs emulator --listen 127.0.0.1:9000 --create-bucket examplebucket &
   oss-rs callback-server --listen 127.0.0.1:8080 --trust-key-url-prefix http://127.0.0.1:9000/ &
   export OSS_ACCESS_KEY_ID=ak OSS_ACCESS_KEY_SECRET=sk
   oss-rs --endpoint http://127.0.0.1:9000 --region cn-hangzhou --path-style \\
@@ -92,8 +92,10 @@ Examples:
 
 const EMULATOR_EXAMPLES: &str = "\
 Examples:
-  # In memory on port 9000, accepting access key ak / secret sk, region cn-hangzhou.
-  oss-rs emulator
+  # In memory on port 9000, accepting access key ak / secret sk, region cn-hangzhou, with one
+  # bucket (buckets exist only once created: --create-bucket, `oss-rs mb`, or
+  # --auto-create-buckets to make them on first use).
+  oss-rs emulator --create-bucket examplebucket
 
   # A free port, objects kept on disk, other credentials and region.
   oss-rs --region eu-central-1 --access-key-id test --access-key-secret testsecret \\
