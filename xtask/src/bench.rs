@@ -113,7 +113,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let load_start = report::load_average();
 
-    println!("==> cargo build --release (oss-bench, oss-cli, oss-emulator)");
+    println!("==> cargo build --release (oss-bench, oss-cli)");
     run_cmd(
         "cargo build --release",
         Command::new(&cargo).current_dir(&root).args([
@@ -123,8 +123,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "oss-bench",
             "-p",
             "oss-cli",
-            "-p",
-            "oss-emulator",
             "--bins",
         ]),
     )?;
@@ -132,7 +130,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let bins = Bins {
         bench: release.join("oss-bench").display().to_string(),
         cli: release.join("oss-rs").display().to_string(),
-        emulator: release.join("oss-emulator").display().to_string(),
     };
 
     let started = std::time::Instant::now();
@@ -170,12 +167,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
         )?),
         None => None,
     };
+    // `oss-rs emulator`, as users start it: memory storage (no `--data-dir`), the bench's
+    // bucket made at start (an emulator without buckets takes any name).
+    let emulator_args = [
+        "emulator",
+        "--listen",
+        "127.0.0.1:0",
+        "--access-key-id",
+        ACCESS_KEY.0,
+        "--access-key-secret",
+        ACCESS_KEY.1,
+    ];
+    let banner = "oss-emulator listening on ";
     let emulator = Server::start(
-        &bins.emulator,
-        &["--listen", "127.0.0.1:0"],
-        "oss-emulator listening on ",
-    )?;
-
+        &bins.cli,
+        &[&emulator_args[..], &["--create-bucket", "bench"]].concat(),
+        banner,
+    )
+    .or_else(|_| Server::start(&bins.cli, &emulator_args, banner))?;
     let strace = rows::have_strace();
     if !strace {
         println!("==> strace is not installed: no syscall counts");
@@ -254,7 +263,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
 pub(crate) struct Bins {
     pub(crate) bench: String,
     pub(crate) cli: String,
-    pub(crate) emulator: String,
 }
 
 struct Ctx<'a> {
