@@ -104,7 +104,7 @@ async fn run() -> Result<bool, BoxError> {
     Ok(ok)
 }
 
-/// Where the five paths upload to: a client and presigner for one bucket, and a scratch dir.
+/// Where the demo paths upload to: a client and presigner for one bucket, and a scratch dir.
 pub(crate) struct Target {
     pub(crate) client: Client,
     pub(crate) presigner: Presigner,

@@ -9,7 +9,15 @@ fn demo_runs_every_path_with_a_verified_callback() {
         .expect("demo starts");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "demo failed:\n{stdout}");
-    for path in ["put-object", "multipart", "resumable", "form", "presigned"] {
+    // The five upload paths, then the same PutObject with credentials from the emulator's IMDS.
+    for path in [
+        "put-object",
+        "multipart",
+        "resumable",
+        "form",
+        "presigned",
+        "ecs-role",
+    ] {
         let line = stdout
             .lines()
             .find(|l| l.starts_with(path))
@@ -17,5 +25,5 @@ fn demo_runs_every_path_with_a_verified_callback() {
         assert!(line.contains("signature verified"), "{line}");
         assert!(line.contains("\"user\":\"demo-user\""), "{line}");
     }
-    assert!(stdout.contains("all 5 upload paths"), "{stdout}");
+    assert!(stdout.contains("all 6 upload paths"), "{stdout}");
 }
