@@ -140,7 +140,7 @@ pub(crate) fn profile(bins: &Bins, file: &str, endpoint: &str, out_dir: &Path) -
                     .filter(|l| l.contains('%') && !l.trim_start().starts_with('#'))
                     .filter(|l| !l.contains("PROGRAM TOTALS"))
                     .take(12)
-                    .map(|l| l.trim_end().to_owned())
+                    .map(short_profile_line)
                     .collect()
             })
             .unwrap_or_default()
@@ -148,6 +148,27 @@ pub(crate) fn profile(bins: &Bins, file: &str, endpoint: &str, out_dir: &Path) -
         vec!["(the profiler failed; run the command by hand)".into()]
     };
     Profile { tool, top }
+}
+
+/// `18,880,137 (35.58%)  ./string/…/memset.S:__memset_avx2 [libc.so.6]` → the count, the share
+/// and the function with its object, without the source path.
+fn short_profile_line(line: &str) -> String {
+    let line = line.trim();
+    match line.split_once(")  ") {
+        Some((share, rest)) => {
+            let function = match rest.split_once(" [") {
+                Some((place, object)) => {
+                    let name = place.rsplit_once(':').map_or(place, |(_, f)| f);
+                    let object = object.trim_end_matches(']');
+                    let object = object.rsplit('/').next().unwrap_or(object);
+                    format!("{name} [{object}]")
+                }
+                None => rest.rsplit_once(':').map_or(rest, |(_, f)| f).to_owned(),
+            };
+            format!("{share})  {function}")
+        }
+        None => line.to_owned(),
+    }
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
