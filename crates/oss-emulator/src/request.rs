@@ -258,6 +258,11 @@ pub struct RequestRecord {
     /// The access key id the request was signed with (claimed, so also on a refusal); `None`
     /// for unsigned requests.
     pub access_key_id: Option<String>,
+    /// The `Range` header the request sent, as sent.
+    pub range: Option<String>,
+    /// Bytes of object data the answer carried (its `Content-Length`) for a GetObject; `None`
+    /// for other operations and HEAD.
+    pub bytes_served: Option<u64>,
 }
 
 /// A snapshot of the request log.

@@ -115,6 +115,8 @@ pub(crate) async fn handle(
         status: 0,
         request_id: request_id.clone(),
         access_key_id: None,
+        range: header(&parts.headers, "range").map(str::to_owned),
+        bytes_served: None,
     };
     let result = if parts.uri.path().starts_with("/__emulator/identity/") {
         Ok(identity::admin(
@@ -161,6 +163,13 @@ pub(crate) async fn handle(
         }
     }
     record.status = resp.status().as_u16();
+    if record.operation == Some(Operation::GetObject) && !head {
+        record.bytes_served = resp
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+    }
     if let Some(k) = resp.extensions_mut().remove::<request::LoggedKey>() {
         record.key = Some(k.0);
     }

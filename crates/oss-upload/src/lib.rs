@@ -20,6 +20,10 @@
 //! [`Client::head_object`], [`Client::delete_object`] are there to build your own flows and to
 //! check what was uploaded. [`Client::browser_form`] signs a form a web page posts directly.
 //!
+//! Downloads: [`Client::download`] → [`Download`] fetches parallel ranges pinned to one ETag
+//! into `<file>.temp`, checks the combined CRC-64 and renames it (resumable with a
+//! checkpoint); [`Client::download_to_writer`] streams in order (stdout).
+//!
 //! To see and undo what was uploaded: [`Client::list_objects`] and [`Client::list_uploads`]
 //! are paginated [`PageStream`]s (prefix, delimiter, start-after, continuation; url-encoded
 //! keys decoded), [`Client::delete_objects`] deletes in batches (quiet or verbose), and
@@ -111,6 +115,8 @@ mod buffer_pool;
 mod checkpoint;
 mod client;
 mod content_type;
+mod download;
+mod download_checkpoint;
 mod error;
 mod form;
 mod list_wire;
@@ -132,6 +138,7 @@ mod wire;
 pub use checkpoint::{CheckpointPart, CheckpointRecord, CheckpointRejection};
 pub use client::{Client, ClientBuilder};
 pub use content_type::{decide_content_type, DEFAULT_CONTENT_TYPE};
+pub use download::{Download, DownloadOutput};
 pub use error::Error;
 pub use form::{BrowserForm, BrowserFormRequest, PostObject, DEFAULT_POLICY_VALIDITY};
 pub use list_wire::{BucketSummary, ListedObject, ListedUpload, ObjectPage, UploadPage};

@@ -16,6 +16,15 @@ pub enum ProgressEvent {
         /// Size of the whole object, when known.
         total: Option<u64>,
     },
+    /// Bytes of a download were received and written (see [`Client::download`](crate::Client::download)).
+    BytesReceived {
+        /// Bytes in this step.
+        bytes: u64,
+        /// Bytes of the object on disk so far (for a resumed download, including the parts found).
+        total_received: u64,
+        /// Size of the whole object.
+        total: u64,
+    },
     /// A multipart part was uploaded (and recorded in the checkpoint, for resumable uploads).
     PartDone {
         /// Part number (1-based).
@@ -23,7 +32,8 @@ pub enum ProgressEvent {
         /// Part size in bytes.
         size: u64,
     },
-    /// A part recorded in a checkpoint was confirmed by ListParts and will not be sent again.
+    /// A part recorded in a checkpoint was confirmed by ListParts and will not be sent again
+    /// (for a download: a range recorded in the checkpoint is not fetched again).
     PartSkipped {
         /// Part number (1-based).
         part_number: u32,

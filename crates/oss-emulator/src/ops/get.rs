@@ -115,6 +115,7 @@ pub(crate) async fn get(ctx: &Ctx<'_>) -> Result<Response<ResBody>, ApiError> {
         .open_object(&ctx.bucket, &ctx.key)
         .await?
         .ok_or_else(|| ApiError::no_such_key(&ctx.key))?;
+    check_if_match(ctx, &meta)?;
     let range = parse_range(header(ctx.headers, "range"), meta.size)?;
     let (status, start, len) = match range {
         Some(r) => (StatusCode::PARTIAL_CONTENT, r.start, r.end - r.start + 1),
@@ -134,9 +135,31 @@ pub(crate) async fn get(ctx: &Ctx<'_>) -> Result<Response<ResBody>, ApiError> {
     Ok(resp)
 }
 
+/// `If-Match` (spec §5.1): 412 `PreconditionFailed` unless it names this version's ETag (or `*`).
+fn check_if_match(ctx: &Ctx<'_>, meta: &ObjectMeta) -> Result<(), ApiError> {
+    let Some(wanted) = header(ctx.headers, "if-match") else {
+        return Ok(());
+    };
+    let matches = wanted.split(',').any(|t| {
+        let t = t.trim();
+        t == "*" || t.trim_matches('"') == meta.etag.trim_matches('"')
+    });
+    if matches {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::PRECONDITION_FAILED,
+        "PreconditionFailed",
+        Some("0026-00000001"),
+        "At least one of the pre-conditions you specified did not hold.",
+    )
+    .with("Condition", "If-Match"))
+}
+
 /// `HEAD /bucket/key`.
 pub(crate) async fn head(ctx: &Ctx<'_>) -> Result<Response<ResBody>, ApiError> {
     let meta = lookup(ctx).await?;
+    check_if_match(ctx, &meta)?;
     let mut headers = object_headers(&meta);
     headers.push(("content-length", meta.size.to_string()));
     let mut resp = respond(StatusCode::OK, headers, body::empty());
