@@ -171,6 +171,9 @@ pub struct GlobalArgs {
     /// Log to stderr: -v info, -vv debug, -vvv trace (RUST_LOG overrides)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
+    /// Print nothing but errors: no progress, summary or warnings
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
 }
 
 impl fmt::Debug for GlobalArgs {
@@ -186,6 +189,7 @@ impl fmt::Debug for GlobalArgs {
             .field("profile", &self.profile)
             .field("credentials_file", &self.credentials_file)
             .field("verbose", &self.verbose)
+            .field("quiet", &self.quiet)
             .finish()
     }
 }
@@ -247,7 +251,7 @@ pub struct CpArgs {
     #[arg(long, value_parser = size_arg, value_name = "SIZE")]
     pub part_size: Option<u64>,
     /// Parts uploaded at once [default: 3]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_parser = crate::validate::at_least_one, value_name = "N")]
     pub parallel: Option<usize>,
     /// Make the upload resumable: keep a checkpoint in this directory, and resume from it
     #[arg(long, value_name = "DIR")]
@@ -329,9 +333,13 @@ pub struct FormArgs {
     /// Largest accepted file, e.g. 10MiB [default: no limit but OSS's 5 GiB]
     #[arg(long, value_parser = size_arg, value_name = "SIZE")]
     pub max_size: Option<u64>,
-    /// Seconds the form's policy stays valid
+    /// Seconds the form's policy stays valid (1..=604800, up to a year with
+    /// --allow-long-expiry)
     #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
     pub expires: u64,
+    /// Allow --expires past 7 days (at most a year): a leaked form uploads until it expires
+    #[arg(long)]
+    pub allow_long_expiry: bool,
     /// Also write a minimal HTML upload page to this file
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,

@@ -71,11 +71,13 @@ impl CallbackArgs {
             || self.callback_sni
     }
 
-    /// The callback and its variables; `None` when no callback flag was given.
+    /// The callback and its variables; `None` when no callback flag was given. A `${x:…}` in
+    /// the body that no `--callback-var` sets gets a warning on stderr (OSS sends it empty).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when callback flags are given without `--callback-url` or a
-    /// variable is not `x:name=value`; [`Error::Callback`] when OSS would refuse the callback
+    /// [`Error::InvalidArgument`] when callback flags are given without `--callback-url`, a
+    /// variable is not `x:name=value`, or a JSON body quotes a placeholder (`"${object}"`: OSS
+    /// inserts a JSON string, quotes included); [`Error::Callback`] when OSS would refuse the callback
     /// (more than 5 URLs, bad template, too long, bad variable name).
     pub fn to_callback(&self) -> Result<Option<(Callback, CallbackVars)>, Error> {
         if !self.is_given() {
@@ -108,6 +110,15 @@ impl CallbackArgs {
             Some(body) => body.clone(),
             None => default_body(body_type, &names),
         };
+        if body_type == CallbackBodyType::Json {
+            crate::validate::check_json_template(&body)?;
+        }
+        for name in crate::validate::unset_vars(&body, &names) {
+            crate::output::warn(&format!(
+                "the callback body uses ${{{name}}} but no --callback-var {name}=… sets it; \
+                 OSS sends it empty"
+            ));
+        }
         let mut builder = Callback::builder()
             .with_body(body)
             .with_body_type(body_type)

@@ -21,10 +21,24 @@ impl GlobalArgs {
     /// (or `-internal`) endpoint, else the credentials profile's `region_id`.
     /// Checked against [`oss_types::Region`], so `--region oss-cn-hangzhou` is refused with a
     /// did-you-mean before anything is sent.
+    /// An explicit region must agree with an `oss-<region>.aliyuncs.com` endpoint.
     pub(crate) fn resolved_region(&self, profile_region: Option<&str>) -> Result<String, Error> {
         let region = self.unchecked_region(profile_region)?;
         oss_types::Region::new(region.as_str()).map_err(|e| Error::Config(e.to_string()))?;
+        if let Some(endpoint) = &self.endpoint {
+            crate::validate::check_region_agrees(&region, endpoint)?;
+        }
         Ok(region)
+    }
+
+    /// `--path-style`, or implied by an IP or `localhost` endpoint (see
+    /// [`crate::validate::implies_path_style`]).
+    pub(crate) fn path_style(&self) -> bool {
+        self.path_style
+            || self
+                .endpoint
+                .as_deref()
+                .is_some_and(crate::validate::implies_path_style)
     }
 
     fn unchecked_region(&self, profile_region: Option<&str>) -> Result<String, Error> {
@@ -107,7 +121,7 @@ impl GlobalArgs {
             .with_region(self.resolved_region(resolved.profile_region.as_deref())?)
             .with_credentials_provider(resolved.provider)
             .with_transport_config(transport)
-            .with_path_style(self.path_style);
+            .with_path_style(self.path_style());
         if let Some(endpoint) = &self.endpoint {
             builder = builder.with_endpoint(endpoint.clone());
         }
@@ -129,7 +143,7 @@ impl GlobalArgs {
             };
             builder = builder.with_endpoint(endpoint);
         }
-        if self.path_style {
+        if self.path_style() {
             builder = builder.with_addressing(oss_presign::Addressing::PathStyle);
         }
         Ok(builder.build()?)

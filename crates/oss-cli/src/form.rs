@@ -1,7 +1,7 @@
 //! `oss-rs form oss://bucket/prefix`: the fields of a signed browser upload form.
 
 use std::io::Write as _;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use oss_upload::{BrowserForm, PostPolicy};
 
@@ -12,7 +12,8 @@ use crate::Error;
 pub(crate) async fn run(global: &GlobalArgs, args: FormArgs) -> Result<(), Error> {
     let client = global.upload_client(args.prefix.bucket()).await?;
     let prefix = args.prefix.key().to_owned();
-    let expires_at = SystemTime::now() + Duration::from_secs(args.expires);
+    let lifetime = crate::validate::form_expiry(args.expires, args.allow_long_expiry)?;
+    let expires_at = SystemTime::now() + lifetime;
     let mut policy = PostPolicy::new(expires_at).with_starts_with("key", prefix.clone());
     if let Some(max) = args.max_size {
         policy = policy.with_content_length_range(0, max);

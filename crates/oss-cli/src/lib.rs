@@ -45,6 +45,7 @@ mod error;
 mod form;
 mod location;
 mod ls;
+mod output;
 mod presign;
 mod progress;
 mod rm;
@@ -54,6 +55,7 @@ mod size;
 mod stat;
 mod table;
 mod uploads;
+mod validate;
 
 pub use args::{Cli, Command};
 pub use callback_args::{CallbackArgs, CallbackBodyTypeArg};
