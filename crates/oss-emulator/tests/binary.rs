@@ -4,57 +4,41 @@
 #[path = "support/client.rs"]
 mod client;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use client::{TestClient, AK, REGION, SK};
 use http::StatusCode;
 use oss_sign::Credentials;
+use oss_test_support::{spawn_emulator, Running, TEST_KEY_PATH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-emulator");
-const KEY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../oss-callback/testdata/emulator_test_key.pem"
-);
 
-fn spawn(data_dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--region",
-            REGION,
-            "--access-key-id",
-            AK,
-            "--access-key-secret",
-            SK,
-        ])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(["--callback-timeout", "2", "--rsa-key", KEY])
-        // These tests write to buckets they never create: they rely on auto-create.
-        .arg("--auto-create-buckets")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn oss-emulator");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read address line");
-    let endpoint = line
-        .trim()
-        .strip_prefix("oss-emulator listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    assert!(endpoint.starts_with("http://127.0.0.1:"));
-    (child, endpoint)
+fn spawn(data_dir: &std::path::Path) -> (Running, String) {
+    spawn_emulator(
+        Command::new(BIN)
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--region",
+                REGION,
+                "--access-key-id",
+                AK,
+                "--access-key-secret",
+                SK,
+            ])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--callback-timeout", "2", "--rsa-key", TEST_KEY_PATH])
+            // These tests write to buckets they never create: they rely on auto-create.
+            .arg("--auto-create-buckets")
+            .env("RUST_LOG", "warn")
+            .stderr(Stdio::null()),
+    )
 }
 
-fn terminate(mut child: Child) {
+fn terminate(mut emulator: Running) {
+    let child = emulator.child_mut();
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

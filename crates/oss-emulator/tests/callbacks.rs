@@ -2,24 +2,21 @@
 //! oss-callback), template values, carriers, failures (500, non-JSON, timeout → 203 with the
 //! object stored), fallback to the next URL, and the 400s for bad callbacks.
 
-#[path = "support/callback_server.rs"]
-mod callback_server;
 #[path = "support/client.rs"]
 mod client;
 
 use base64::Engine as _;
-use callback_server::CallbackServer;
 use client::{start, Req, TestClient};
 use http::{Method, StatusCode};
 use oss_callback::{Callback, CallbackBodyType, CallbackVars};
 use oss_emulator::{CallbackOutcome, Emulator};
+use oss_test_support::{Answer, CallbackServer};
 
 const B: &str = "callback-bucket";
 
 async fn setup() -> (Emulator, TestClient, CallbackServer) {
     let emu = start().await;
-    let key = oss_callback::CallbackPublicKey::from_pem(emu.public_key_pem()).unwrap();
-    let server = CallbackServer::start(key).await;
+    let server = CallbackServer::start(&emu, Answer::StatusOk).await;
     let c = TestClient::new(&emu);
     (emu, c, server)
 }
@@ -217,7 +214,11 @@ async fn falls_back_to_the_next_url() {
         .send(with_callback(Req::put(B, "fallback", "x"), &cb, None))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let paths: Vec<_> = server.all().into_iter().map(|r| r.path_and_query).collect();
+    let paths: Vec<_> = server
+        .received()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
     assert_eq!(paths, ["/fail-first", "/second"]);
     let log = emu.callbacks();
     assert_eq!(log.len(), 2);
@@ -272,7 +273,7 @@ async fn bad_callbacks_are_400_and_store_nothing() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.ec().as_deref(), Some("0007-00000027"));
     assert_eq!(c.get(B, "bad-cb").await.status, StatusCode::NOT_FOUND);
-    assert!(server.all().is_empty() && emu.callbacks().is_empty());
+    assert!(server.received().is_empty() && emu.callbacks().is_empty());
     emu.shutdown().await;
 }
 

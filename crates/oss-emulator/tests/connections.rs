@@ -4,67 +4,42 @@
 #[path = "support/client.rs"]
 mod client;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use client::{builder, TestClient, AK, REGION, SK};
 use http::StatusCode;
 use oss_sign::Credentials;
+use oss_test_support::{spawn_emulator, Running, TEST_KEY_PATH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-emulator");
-const KEY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../oss-callback/testdata/emulator_test_key.pem"
-);
 const HEADER_TIMEOUT_SECS: u64 = 1;
 const IDLE_TIMEOUT_SECS: u64 = 2;
 const WANTED_PER_KIND: usize = 300;
 /// Bound on waiting for the server to close a connection that overstayed its timeout.
 const CLOSE_DEADLINE: Duration = Duration::from_secs(30);
 
-/// Kills the child when the test ends, however it ends.
-struct Emu(Child);
-
-impl Drop for Emu {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(extra: &[&str]) -> (Emu, String) {
-    let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--region", REGION])
-        .args([
-            "--access-key-id",
-            AK,
-            "--access-key-secret",
-            SK,
-            "--rsa-key",
-            KEY,
-        ])
-        .args(extra)
-        // Requests here go to buckets nobody creates: these tests rely on auto-create.
-        .arg("--auto-create-buckets")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn oss-emulator");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read address line");
-    let endpoint = line
-        .trim()
-        .strip_prefix("oss-emulator listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (Emu(child), endpoint)
+/// The emulator binary, killed when the test ends however it ends.
+fn spawn(extra: &[&str]) -> (Running, String) {
+    spawn_emulator(
+        Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "--region", REGION])
+            .args([
+                "--access-key-id",
+                AK,
+                "--access-key-secret",
+                SK,
+                "--rsa-key",
+                TEST_KEY_PATH,
+            ])
+            .args(extra)
+            // Requests here go to buckets nobody creates: these tests rely on auto-create.
+            .arg("--auto-create-buckets")
+            .env("RUST_LOG", "error")
+            .stderr(Stdio::null()),
+    )
 }
 
 /// Raises this process's descriptor limit (inherited by the child) as far as allowed, and

@@ -5,23 +5,19 @@
 #[path = "support/client.rs"]
 mod client;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use client::{TestClient, AK, REGION, SK};
 use http::StatusCode;
 use oss_sign::Credentials;
+use oss_test_support::{spawn_emulator, Running, TEST_KEY_PATH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-emulator");
-const KEY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../oss-callback/testdata/emulator_test_key.pem"
-);
 const SEED: u64 = 0x0550_c0de;
 
-fn spawn(data_dir: &Path, crash_at: Option<&str>) -> (Child, TestClient) {
+fn spawn(data_dir: &Path, crash_at: Option<&str>) -> (Running, TestClient) {
     let mut cmd = Command::new(BIN);
     cmd.args(["--listen", "127.0.0.1:0", "--region", REGION])
         .args([
@@ -30,7 +26,7 @@ fn spawn(data_dir: &Path, crash_at: Option<&str>) -> (Child, TestClient) {
             "--access-key-secret",
             SK,
             "--rsa-key",
-            KEY,
+            TEST_KEY_PATH,
         ])
         .arg("--data-dir")
         .arg(data_dir)
@@ -38,26 +34,17 @@ fn spawn(data_dir: &Path, crash_at: Option<&str>) -> (Child, TestClient) {
         .arg("--auto-create-buckets")
         .env("RUST_LOG", "error")
         .env_remove("OSS_EMULATOR_CRASH_AT")
-        .stdout(Stdio::piped())
         .stderr(Stdio::null());
     if let Some(step) = crash_at {
         cmd.env("OSS_EMULATOR_CRASH_AT", step);
     }
-    let mut child = cmd.spawn().expect("spawn oss-emulator");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("address line");
-    let endpoint = line
-        .trim()
-        .strip_prefix("oss-emulator listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let (emulator, endpoint) = spawn_emulator(&mut cmd);
     let c = TestClient::with(&endpoint, Credentials::new(AK, SK), REGION);
-    (child, c)
+    (emulator, c)
 }
 
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+fn wait_exit(emulator: &mut Running) -> std::process::ExitStatus {
+    let child = emulator.child_mut();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(s) = child.try_wait().expect("wait") {
@@ -68,9 +55,9 @@ fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
     }
 }
 
-fn stop(mut child: Child) {
-    let _ = child.kill();
-    let _ = child.wait();
+/// Kills the emulator (dropping its [`Running`]) before the next one opens the same data dir.
+fn stop(emulator: Running) {
+    drop(emulator);
 }
 
 fn body(seed: u64, len: usize) -> Vec<u8> {

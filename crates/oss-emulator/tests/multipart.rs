@@ -2,8 +2,6 @@
 //! callback), abort, and the Complete checks (EntityTooSmall, InvalidPart, InvalidPartOrder,
 //! NoSuchUpload, MalformedXML, complete-all).
 
-#[path = "support/callback_server.rs"]
-mod callback_server;
 #[path = "support/client.rs"]
 mod client;
 
@@ -12,6 +10,7 @@ use client::{start, xml_field, Req, TestClient};
 use http::{Method, StatusCode};
 use md5::{Digest, Md5};
 use oss_emulator::{Operation, MIN_PART_SIZE};
+use oss_test_support::{Answer, CallbackServer};
 use oss_types::Crc64;
 
 const B: &str = "multipart-bucket";
@@ -244,8 +243,7 @@ async fn complete_checks() {
 #[tokio::test]
 async fn complete_all_header_and_callback() {
     let emu = start().await;
-    let key_pem = oss_callback::CallbackPublicKey::from_pem(emu.public_key_pem()).unwrap();
-    let server = callback_server::CallbackServer::start(key_pem).await;
+    let server = CallbackServer::start(&emu, Answer::StatusOk).await;
     let c = TestClient::new(&emu);
     let key = "mp/all";
     let id = initiate(&c, key).await;

@@ -1,7 +1,5 @@
 //! PostObject: V4 policy signature, conditions, success_action_status, callbacks via form fields.
 
-#[path = "support/callback_server.rs"]
-mod callback_server;
 #[path = "support/client.rs"]
 mod client;
 
@@ -11,6 +9,7 @@ use bytes::Bytes;
 use client::{start, TestClient, AK, REGION, SK};
 use http::{Method, StatusCode};
 use oss_sign::{post_policy_credential, Credentials, Product, Signer};
+use oss_test_support::{Answer, CallbackServer};
 
 const B: &str = "post-bucket";
 
@@ -241,8 +240,7 @@ async fn post_object_rejections() {
 #[tokio::test]
 async fn post_object_callback_via_form_fields() {
     let emu = start().await;
-    let key = oss_callback::CallbackPublicKey::from_pem(emu.public_key_pem()).unwrap();
-    let server = callback_server::CallbackServer::start(key).await;
+    let server = CallbackServer::start(&emu, Answer::StatusOk).await;
     let c = TestClient::new(&emu);
     let cb = oss_callback::Callback::builder()
         .with_url(format!("{}/post", server.url))

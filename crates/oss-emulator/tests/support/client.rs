@@ -15,16 +15,7 @@ use oss_sign::{percent_encode, Credentials, Signer, SigningParams};
 
 pub const AK: &str = "test-ak";
 pub const SK: &str = "test-sk";
-pub const REGION: &str = "cn-hangzhou";
-
-/// The committed test-only RSA key (no key generation in tests).
-pub fn test_key() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../oss-callback/testdata/emulator_test_key.pem"
-    ))
-    .expect("test key")
-}
+pub const REGION: &str = oss_test_support::REGION;
 
 /// An in-memory emulator with the test credentials and key.
 pub async fn start() -> Emulator {
@@ -32,11 +23,7 @@ pub async fn start() -> Emulator {
 }
 
 pub fn builder() -> oss_emulator::EmulatorBuilder {
-    Emulator::builder()
-        .with_region(REGION)
-        .with_credentials(AK, SK)
-        .with_rsa_key_pem(test_key())
-        .with_callback_timeout(Duration::from_millis(300))
+    oss_test_support::emulator(AK, SK).with_callback_timeout(Duration::from_millis(300))
 }
 
 /// An unsigned request description.
