@@ -17,7 +17,10 @@ use http_body_util::{BodyExt as _, Empty, Full, StreamBody};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use crate::error::Error;
-use crate::request::{Body, ProgressHook};
+use crate::request::Body;
+
+/// The progress hook of one attempt: bytes so far (the attempt number is already bound).
+pub(crate) type ProgressHook = Arc<dyn Fn(u64) + Send + Sync>;
 
 /// The body type of every request the pool sends.
 pub(crate) type OutBody = UnsyncBoxBody<Bytes, LocalBodyError>;

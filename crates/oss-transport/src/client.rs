@@ -23,7 +23,7 @@ use crate::request::{Auth, Request};
 use crate::response::{Response, ResponseBody, StreamingResponse};
 use crate::retry::{self, Failure, Policy, RetryConfig};
 use crate::wire;
-use oss_types::Endpoint;
+use oss_types::{Crc64, Endpoint};
 
 /// An OSS HTTP client: a connection pool, TLS, signing, retries. Cheap to clone (shared state).
 ///
@@ -112,20 +112,14 @@ impl Client {
     /// # Errors
     ///
     /// Any [`Error`]: a non-2xx answer is [`Error::Service`] or [`Error::BadErrorResponse`]; a
-    /// 203 on a callback request is [`Error::CallbackFailed`]; retryable failures that used up
-    /// the attempts are [`Error::Exhausted`].
+    /// 203 on a callback request is [`Error::CallbackFailed`]; an answer whose CRC-64 differs
+    /// from the request's expected one is [`Error::CrcMismatch`]; retryable failures that used
+    /// up the attempts are [`Error::Exhausted`].
     pub async fn send(&self, request: Request) -> Result<Response, Error> {
-        let span = self.request_span(&request);
-        let inner = &self.inner;
-        let req = &request;
-        let policy = policy(req);
-        let fut = retry::run(&inner.retry, policy, move |n| {
-            inner.attempt_buffered(req, n)
-        });
-        let started = Instant::now();
-        let result = self.overall(fut).instrument(span.clone()).await;
-        finish_span(&span, started, result.as_ref().map(|r| r.status));
-        result
+        match self.run(&request, Want::Buffered).await? {
+            Answer::Buffered(response) => Ok(response),
+            Answer::Streaming(_) => Err(Error::invalid("a streaming answer to a buffered send")),
+        }
     }
 
     /// Sends a request with retries and returns the 2xx response as soon as its head arrived; the
@@ -134,24 +128,40 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`Client::send`]; [`Error::InvalidRequest`] when the request has a response check
-    /// (checks need the whole body).
+    /// As [`Client::send`]; [`Error::InvalidRequest`] when the request expects a CRC-64 (the
+    /// comparison needs the whole body).
     pub async fn send_streaming(&self, request: Request) -> Result<StreamingResponse, Error> {
-        if request.check.is_some() {
+        if request.expected_crc.is_some() {
             return Err(Error::invalid(
-                "a response check needs a buffered body; use Client::send",
+                "an expected CRC-64 needs a buffered body; use Client::send",
             ));
         }
-        let span = self.request_span(&request);
+        match self.run(&request, Want::Streaming).await? {
+            Answer::Streaming(response) => Ok(response),
+            Answer::Buffered(_) => Err(Error::invalid("a buffered answer to a streaming send")),
+        }
+    }
+
+    /// The one body behind `send` and `send_streaming`: decides what the request is once
+    /// ([`Plan`]), then runs attempts within the retry budget and the overall timeout.
+    async fn run(&self, request: &Request, want: Want) -> Result<Answer, Error> {
+        let plan = Plan {
+            want,
+            callback: request.callback.is_some(),
+            policy: Policy {
+                replayable: request.body.is_replayable(),
+                carries_callback: request.callback.is_some(),
+            },
+        };
+        let span = self.request_span(request, &plan);
         let inner = &self.inner;
-        let req = &request;
-        let policy = policy(req);
-        let fut = retry::run(&inner.retry, policy, move |n| {
-            inner.attempt_streaming(req, n)
+        let plan = &plan;
+        let fut = retry::run(&inner.retry, plan.policy, move |n| {
+            inner.attempt(request, plan, n)
         });
         let started = Instant::now();
         let result = self.overall(fut).instrument(span.clone()).await;
-        finish_span(&span, started, result.as_ref().map(|r| r.status));
+        finish_span(&span, started, result.as_ref().map(Answer::status));
         result
     }
 
@@ -166,7 +176,7 @@ impl Client {
         }
     }
 
-    fn request_span(&self, req: &Request) -> tracing::Span {
+    fn request_span(&self, req: &Request, plan: &Plan) -> tracing::Span {
         // Field values are evaluated only when the span is enabled, so the host lookup costs
         // nothing per request when nobody listens.
         let host = || match (&req.uri, &self.inner.endpoint) {
@@ -180,7 +190,7 @@ impl Client {
             host = host(),
             bucket = req.bucket.as_deref().unwrap_or(""),
             key = req.key.as_deref().unwrap_or(""),
-            callback = req.carries_callback(),
+            callback = plan.callback,
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         )
@@ -203,10 +213,37 @@ fn finish_span(span: &tracing::Span, started: Instant, outcome: Result<StatusCod
     }
 }
 
-fn policy(req: &Request) -> Policy {
-    Policy {
-        replayable: req.body.is_replayable(),
-        carries_callback: req.carries_callback(),
+/// What the caller wants back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// The whole body, read within the attempt ([`Client::send`]).
+    Buffered,
+    /// The head; the caller reads the body ([`Client::send_streaming`]).
+    Streaming,
+}
+
+/// What is decided once per request, before the first attempt.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    want: Want,
+    /// The caller declared an upload callback ([`Request::with_callback`]).
+    callback: bool,
+    /// The retry class.
+    policy: Policy,
+}
+
+/// A successful attempt, in the shape the caller asked for.
+enum Answer {
+    Buffered(Response),
+    Streaming(StreamingResponse),
+}
+
+impl Answer {
+    fn status(&self) -> StatusCode {
+        match self {
+            Answer::Buffered(r) => r.status,
+            Answer::Streaming(r) => r.status,
+        }
     }
 }
 
@@ -221,26 +258,58 @@ impl Inner {
     /// One attempt; when OSS rejects the temporary key it was signed with, the provider drops
     /// its cached copy and the request is sent once more, inside this same attempt, with the
     /// fresh credentials (docs/decisions.md, "a rejected temporary key is refreshed").
-    async fn attempt_buffered(&self, req: &Request, n: u32) -> Result<Response, Failure> {
-        let mut signed_with = None;
-        let first = self.attempt_buffered_once(req, n, &mut signed_with).await;
-        match first {
-            Err(f) if self.refresh_rejected(req, &f, signed_with.as_deref()).await => {
-                self.attempt_buffered_once(req, n, &mut None).await
+    async fn attempt(&self, req: &Request, plan: &Plan, n: u32) -> Result<Answer, Failure> {
+        let span = attempt_span(n);
+        let started = Instant::now();
+        let result = async {
+            let mut signed_with = None;
+            match self.attempt_once(req, plan, n, &mut signed_with).await {
+                Err(f) if self.refresh_rejected(req, &f, signed_with.as_deref()).await => {
+                    self.attempt_once(req, plan, n, &mut None).await
+                }
+                other => other,
             }
-            other => other,
         }
+        .instrument(span.clone())
+        .await;
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        result
     }
 
-    /// As [`attempt_buffered`](Self::attempt_buffered), streaming.
-    async fn attempt_streaming(&self, req: &Request, n: u32) -> Result<StreamingResponse, Failure> {
-        let mut signed_with = None;
-        let first = self.attempt_streaming_once(req, n, &mut signed_with).await;
-        match first {
-            Err(f) if self.refresh_rejected(req, &f, signed_with.as_deref()).await => {
-                self.attempt_streaming_once(req, n, &mut None).await
-            }
-            other => other,
+    /// Prepare (URI, headers, signature with a fresh time, body), send, classify: the whole
+    /// life of one try, top to bottom. `signed_with` receives the temporary key id the
+    /// request was signed with, if any.
+    async fn attempt_once(
+        &self,
+        req: &Request,
+        plan: &Plan,
+        n: u32,
+        signed_with: &mut Option<String>,
+    ) -> Result<Answer, Failure> {
+        let prepared = self.prepare(req, n).await.map_err(Failure::early)?;
+        signed_with.clone_from(&prepared.temporary_key);
+        let ex = self.exchange(prepared).await?;
+        let status = ex.head.status;
+        tracing::Span::current().record("status", status.as_u16());
+        let callback_failed = plan.callback && status == StatusCode::NON_AUTHORITATIVE_INFORMATION;
+        if plan.want == Want::Streaming && status.is_success() && !callback_failed {
+            return Ok(Answer::Streaming(StreamingResponse {
+                status,
+                headers: ex.head.headers,
+                body: ResponseBody::new(ex.incoming, ex.conn),
+            }));
+        }
+        let body = self
+            .read_to_end(ex.incoming, &ex.head, &ex.activity)
+            .await?;
+        ex.conn.release().await;
+        let response = self.classify(req, plan, ex.head, body, ex.signing_time)?;
+        match plan.want {
+            Want::Buffered => Ok(Answer::Buffered(response)),
+            // Unreachable by the branch above; keep the types honest without a panic.
+            Want::Streaming => Err(Failure::late(Error::invalid(
+                "unexpected success while streaming",
+            ))),
         }
     }
 
@@ -274,78 +343,8 @@ impl Inner {
         fresh
     }
 
-    async fn attempt_buffered_once(
-        &self,
-        req: &Request,
-        n: u32,
-        signed_with: &mut Option<String>,
-    ) -> Result<Response, Failure> {
-        let span = attempt_span(n);
-        let started = Instant::now();
-        let result = async {
-            let ex = self.exchange(req, signed_with).await?;
-            let status = ex.head.status;
-            tracing::Span::current().record("status", status.as_u16());
-            let body = self
-                .read_to_end(ex.incoming, &ex.head, &ex.activity)
-                .await?;
-            ex.conn.release().await;
-            self.classify(req, ex.head, body, ex.signing_time)
-        }
-        .instrument(span.clone())
-        .await;
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        result
-    }
-
-    async fn attempt_streaming_once(
-        &self,
-        req: &Request,
-        n: u32,
-        signed_with: &mut Option<String>,
-    ) -> Result<StreamingResponse, Failure> {
-        let span = attempt_span(n);
-        let started = Instant::now();
-        let result = async {
-            let ex = self.exchange(req, signed_with).await?;
-            let status = ex.head.status;
-            tracing::Span::current().record("status", status.as_u16());
-            let callback_failed =
-                status == StatusCode::NON_AUTHORITATIVE_INFORMATION && req.carries_callback();
-            if status.is_success() && !callback_failed {
-                return Ok(StreamingResponse {
-                    status,
-                    headers: ex.head.headers,
-                    body: ResponseBody::new(ex.incoming, ex.conn),
-                });
-            }
-            let body = self
-                .read_to_end(ex.incoming, &ex.head, &ex.activity)
-                .await?;
-            ex.conn.release().await;
-            match self.classify(req, ex.head, body, ex.signing_time) {
-                Err(f) => Err(f),
-                // Unreachable by the branch above; keep the types honest without a panic.
-                Ok(_) => Err(Failure::late(Error::invalid(
-                    "unexpected success while streaming",
-                ))),
-            }
-        }
-        .instrument(span.clone())
-        .await;
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        result
-    }
-
-    /// Prepares, connects (or reuses), sends, and waits for the response head.
-    /// `signed_with` receives the temporary key id the request was signed with, if any.
-    async fn exchange(
-        &self,
-        req: &Request,
-        signed_with: &mut Option<String>,
-    ) -> Result<Exchange, Failure> {
-        let prepared = self.prepare(req).await.map_err(Failure::early)?;
-        signed_with.clone_from(&prepared.temporary_key);
+    /// Connects (or reuses), sends, and waits for the response head.
+    async fn exchange(&self, prepared: Prepared) -> Result<Exchange, Failure> {
         let mut conn = match self.pool.checkout(&prepared.key) {
             Some(conn) => conn,
             // Built only on a pool miss: most requests reuse a connection.
@@ -443,8 +442,8 @@ impl Inner {
         Ok(conn)
     }
 
-    /// Builds the request of one attempt: URI, headers, signature (fresh time), body.
-    async fn prepare(&self, req: &Request) -> Result<Prepared, Error> {
+    /// Builds attempt `n` of the request: URI, headers, signature (fresh time), body.
+    async fn prepare(&self, req: &Request, n: u32) -> Result<Prepared, Error> {
         let uri = match &req.uri {
             Some(uri) if req.query.is_empty() && req.bucket.is_none() && req.key.is_none() => {
                 uri.clone()
@@ -517,7 +516,12 @@ impl Inner {
         };
 
         let activity = Activity::new();
-        let body = body::open(&req.body, req.progress.clone(), activity.clone())
+        // The hook is told which attempt the bytes belong to, so a retry is never inferred.
+        let progress = req
+            .progress
+            .clone()
+            .map(|hook| -> body::ProgressHook { Arc::new(move |sent| hook(n, sent)) });
+        let body = body::open(&req.body, progress, activity.clone())
             .await?
             .ok_or_else(|| {
                 Error::invalid("the stream body was already consumed by an earlier attempt")
@@ -648,16 +652,18 @@ impl Inner {
         })
     }
 
-    /// Turns a fully read response into the attempt's outcome.
+    /// Turns a fully read response into the attempt's outcome: a callback failure, a CRC-64
+    /// mismatch, a success, or a service error.
     fn classify(
         &self,
         req: &Request,
+        plan: &Plan,
         head: http::response::Parts,
         body: Bytes,
         signing_time: SystemTime,
     ) -> Result<Response, Failure> {
         let status = head.status;
-        if status == StatusCode::NON_AUTHORITATIVE_INFORMATION && req.carries_callback() {
+        if status == StatusCode::NON_AUTHORITATIVE_INFORMATION && plan.callback {
             return Err(Failure::late(wire::callback_failed(
                 req.bucket.as_deref().unwrap_or_default(),
                 req.key.as_deref().unwrap_or_default(),
@@ -667,11 +673,19 @@ impl Inner {
             )));
         }
         if status.is_success() {
-            let response = Response::new(status, head.headers, body);
-            if let Some(check) = &req.check {
-                check(&response).map_err(Failure::late)?;
+            if let Some(expected) = &req.expected_crc {
+                // An answer without the header passes: OSS omits it for some requests.
+                let server = head
+                    .headers
+                    .get("x-oss-hash-crc64ecma")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Crc64::parse_header);
+                let client = expected.value();
+                if let Some(server) = server.filter(|&s| s != client) {
+                    return Err(Failure::late(Error::CrcMismatch { client, server }));
+                }
             }
-            return Ok(response);
+            return Ok(Response::new(status, head.headers, body));
         }
         let error = wire::service_error(status, &head.headers, &body);
         if let Error::Service(e) = &error {

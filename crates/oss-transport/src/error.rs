@@ -100,14 +100,15 @@ pub enum Error {
     #[error("could not sign the request")]
     Sign(#[source] Box<oss_sign::Error>),
 
-    /// A request's response check (for example the CRC-64 comparison) rejected a 2xx response.
-    /// Retried when `retryable` is true.
-    #[error("response check failed: {reason}")]
-    CheckFailed {
-        /// Why the response was rejected.
-        reason: String,
-        /// Whether the request should be sent again.
-        retryable: bool,
+    /// A 2xx answer's `x-oss-hash-crc64ecma` differs from the request's expected CRC-64
+    /// ([`Request::with_expected_crc64`](crate::Request::with_expected_crc64)): the stored bytes
+    /// are not the ones sent. Retried (when the body is replayable).
+    #[error("crc is inconsistent, client {client}, server {server}")]
+    CrcMismatch {
+        /// The CRC-64 of the bytes sent.
+        client: u64,
+        /// The CRC-64 OSS reported.
+        server: u64,
     },
 
     /// The request cannot be built (bad bucket name, header value, URI). Not retried.
@@ -142,7 +143,7 @@ impl Error {
     ///
     /// This is the one place that gives HTTP statuses and OSS codes their retry meaning (protocol
     /// §6.2): 5xx, 401, 408, 429, `RequestTimeTooSkewed`, `BadRequest`, connection-level failures
-    /// and retryable response-check failures. 203 `CallbackFailed` and other 4xx are final.
+    /// and CRC-64 mismatches. 203 `CallbackFailed` and other 4xx are final.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Service(e) => status_is_retryable(e.status) || code_is_retryable(&e.code),
@@ -155,18 +156,10 @@ impl Error {
             Error::BodyTooLarge { .. } => false,
             Error::Credentials(_) => true,
             Error::Sign(_) => false,
-            Error::CheckFailed { retryable, .. } => *retryable,
+            Error::CrcMismatch { .. } => true,
             Error::InvalidRequest { .. } => false,
             Error::Config { .. } => false,
             Error::Exhausted { .. } => false,
-        }
-    }
-
-    /// Builds the error a response check returns to reject a response.
-    pub fn check_failed(reason: impl Into<String>, retryable: bool) -> Self {
-        Error::CheckFailed {
-            reason: reason.into(),
-            retryable,
         }
     }
 
@@ -361,8 +354,11 @@ mod tests {
         assert!(service(403, "RequestTimeTooSkewed").is_retryable());
         assert!(service(400, "BadRequest").is_retryable());
         assert!(!service(403, "SignatureDoesNotMatch").is_retryable());
-        assert!(Error::check_failed("crc", true).is_retryable());
-        assert!(!Error::check_failed("crc", false).is_retryable());
+        assert!(Error::CrcMismatch {
+            client: 1,
+            server: 2
+        }
+        .is_retryable());
         assert!(!Error::Timeout {
             phase: TimeoutPhase::Overall
         }

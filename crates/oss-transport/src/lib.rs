@@ -91,7 +91,9 @@ pub use client::Client;
 pub use error::{BoxError, Error, ServiceError, TimeoutPhase};
 pub use oss_types::{Addressing, Endpoint, Scheme};
 pub use oss_types::{CallbackFailure, ServiceFields};
-pub use request::{Auth, Body, ByteStream, OnceStream, ProgressHook, Request, ResponseCheck};
+pub use request::{
+    Auth, Body, ByteStream, CallbackCarrier, ExpectedCrc64, OnceStream, ProgressHook, Request,
+};
 pub use response::{Response, ResponseBody, StreamingResponse};
 pub use retry::RetryConfig;
 pub use send::HttpSend;

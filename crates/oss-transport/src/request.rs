@@ -9,17 +9,46 @@ use bytes::Bytes;
 use futures_util::Stream;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
-use crate::error::Error;
-use crate::response::Response;
+use oss_types::Crc64;
 
-/// A check run on every 2xx response inside the retry loop (e.g. the uploader's CRC-64
-/// comparison). Returning an error marked retryable ([`Error::check_failed`]) sends the request
-/// again, within the retry budget.
-pub type ResponseCheck = Arc<dyn Fn(&Response) -> Result<(), Error> + Send + Sync>;
+/// Called with `(attempt, bytes)`: the attempt number (1 for the first try) and the number of
+/// request-body bytes handed to the connection so far in that attempt. A retry is a new attempt
+/// number whose count starts again from 0, so a caller never has to guess that one happened.
+pub type ProgressHook = Arc<dyn Fn(u32, u64) + Send + Sync>;
 
-/// Called with the number of request-body bytes handed to the connection so far in the current
-/// attempt (a retry starts again from 0).
-pub type ProgressHook = Arc<dyn Fn(u64) + Send + Sync>;
+/// Where a request carries its upload callback. The transport never looks for one in headers,
+/// query or body: the caller who put it there says so with [`Request::with_callback`], once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallbackCarrier {
+    /// An `x-oss-callback` header (PutObject, CompleteMultipartUpload).
+    Header,
+    /// A `callback` query parameter (a presigned URL).
+    Query,
+    /// A `callback` field of a PostObject form body.
+    FormBody,
+}
+
+/// The CRC-64/ECMA-182 a 2xx answer's `x-oss-hash-crc64ecma` must equal (see
+/// [`Request::with_expected_crc64`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ExpectedCrc64 {
+    /// Known before sending (bytes in memory, a file already read).
+    Known(u64),
+    /// Computed while the body is sent (a stream read once); read when the answer arrives.
+    Running(Arc<Mutex<Crc64>>),
+}
+
+impl ExpectedCrc64 {
+    /// The value to compare now.
+    pub fn value(&self) -> u64 {
+        match self {
+            ExpectedCrc64::Known(v) => *v,
+            ExpectedCrc64::Running(c) => c.lock().map(|c| c.finish()).unwrap_or(0),
+        }
+    }
+}
 
 /// A caller-supplied body stream.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
@@ -160,8 +189,8 @@ pub enum Auth {
 /// The target is a bucket/key resolved against the client's [`crate::Endpoint`], or a full URI
 /// ([`Request::presigned`]).
 ///
-/// **Callbacks.** A request that carries an upload callback (an `x-oss-callback` header or a
-/// `callback` query parameter, see [`Request::carries_callback`]) is not idempotent: sending it
+/// **Callbacks.** A request that carries an upload callback (declared with
+/// [`Request::with_callback`], whatever the carrier) is not idempotent: sending it
 /// twice may store the object twice and fire the callback twice. Such a request is retried only
 /// when no byte of a response arrived for the failed attempt (the connection could not be opened,
 /// or it failed while the request was being sent). Once a response has started, even a 5xx or a
@@ -170,14 +199,15 @@ pub enum Auth {
 ///
 /// ```
 /// use http::Method;
-/// use oss_transport::{Auth, Request};
+/// use oss_transport::{Auth, CallbackCarrier, Request};
 ///
 /// let req = Request::new(Method::PUT)
 ///     .with_bucket("examplebucket")
 ///     .with_key("a.txt")
 ///     .with_header(http::HeaderName::from_static("x-oss-callback"), http::HeaderValue::from_static("e30="))
+///     .with_callback(CallbackCarrier::Header)
 ///     .with_body("hello");
-/// assert!(req.carries_callback());
+/// assert_eq!(req.callback(), Some(CallbackCarrier::Header));
 /// assert_eq!(req.auth(), Auth::Sign);
 /// ```
 #[derive(Clone)]
@@ -191,9 +221,9 @@ pub struct Request {
     pub(crate) body: Body,
     pub(crate) auth: Auth,
     pub(crate) additional_signed_headers: Vec<String>,
-    pub(crate) check: Option<ResponseCheck>,
+    pub(crate) expected_crc: Option<ExpectedCrc64>,
     pub(crate) progress: Option<ProgressHook>,
-    pub(crate) callback_in_body: bool,
+    pub(crate) callback: Option<CallbackCarrier>,
 }
 
 impl Request {
@@ -209,9 +239,9 @@ impl Request {
             body: Body::Empty,
             auth: Auth::Sign,
             additional_signed_headers: Vec::new(),
-            check: None,
+            expected_crc: None,
             progress: None,
-            callback_in_body: false,
+            callback: None,
         }
     }
 
@@ -276,17 +306,26 @@ impl Request {
         self
     }
 
-    /// Sets a check run on each 2xx response inside the retry loop. Default: none.
-    pub fn with_response_check(
-        mut self,
-        check: impl Fn(&Response) -> Result<(), Error> + Send + Sync + 'static,
-    ) -> Self {
-        self.check = Some(Arc::new(check));
+    /// The CRC-64 the body must have on the server. [`Client`](crate::Client) compares it with
+    /// every 2xx answer's `x-oss-hash-crc64ecma` (an answer without the header passes) and
+    /// returns [`Error::CrcMismatch`](crate::Error::CrcMismatch), retried like any retryable
+    /// failure when the body is replayable. Needs [`Client::send`](crate::Client::send) (the
+    /// whole answer). Default: none.
+    pub fn with_expected_crc64(mut self, crc: ExpectedCrc64) -> Self {
+        self.expected_crc = Some(crc);
         self
     }
 
-    /// Sets a progress hook for the request body. Default: none.
-    pub fn with_progress(mut self, hook: impl Fn(u64) + Send + Sync + 'static) -> Self {
+    /// Declares that the request carries an upload callback, and where. Such a request turns a
+    /// 203 into [`Error::CallbackFailed`](crate::Error::CallbackFailed) and is retried only if no
+    /// byte of a response arrived. Default: none.
+    pub fn with_callback(mut self, carrier: CallbackCarrier) -> Self {
+        self.callback = Some(carrier);
+        self
+    }
+
+    /// Sets a progress hook for the request body, told `(attempt, bytes)`. Default: none.
+    pub fn with_progress(mut self, hook: impl Fn(u32, u64) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(hook));
         self
     }
@@ -327,29 +366,14 @@ impl Request {
         self.auth
     }
 
-    /// Marks the request as carrying an upload callback inside its body, where the transport
-    /// cannot see it: a PostObject form with a `callback` field. It is then treated like any
-    /// callback request (203 becomes [`Error::CallbackFailed`](crate::Error::CallbackFailed);
-    /// retried only if no byte of a response arrived). Default: false.
-    pub fn with_callback_in_body(mut self, carries: bool) -> Self {
-        self.callback_in_body = carries;
-        self
+    /// The expected CRC-64, if any.
+    pub fn expected_crc64(&self) -> Option<&ExpectedCrc64> {
+        self.expected_crc.as_ref()
     }
 
-    /// Whether the request carries an upload callback: an `x-oss-callback` header, a
-    /// `callback` query parameter (in [`Request::with_query`] or in a presigned URI), or a body
-    /// marked with [`Request::with_callback_in_body`].
-    pub fn carries_callback(&self) -> bool {
-        if self.callback_in_body || self.headers.contains_key("x-oss-callback") {
-            return true;
-        }
-        if self.query.iter().any(|(n, _)| n == "callback") {
-            return true;
-        }
-        self.uri.as_ref().and_then(Uri::query).is_some_and(|q| {
-            q.split('&')
-                .any(|p| p == "callback" || p.starts_with("callback="))
-        })
+    /// Where the request carries its upload callback, if it has one.
+    pub fn callback(&self) -> Option<CallbackCarrier> {
+        self.callback
     }
 }
 
@@ -376,7 +400,8 @@ impl fmt::Debug for Request {
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("body", &self.body)
             .field("auth", &self.auth)
-            .field("check", &self.check.is_some())
+            .field("expected_crc", &self.expected_crc)
+            .field("callback", &self.callback)
             .field("progress", &self.progress.is_some())
             .finish()
     }
@@ -387,22 +412,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn callback_detection() {
-        assert!(!Request::new(Method::PUT).carries_callback());
-        assert!(Request::new(Method::PUT)
-            .with_query("callback", "e30=")
-            .carries_callback());
+    fn callback_is_declared_never_guessed() {
+        // A header or query that looks like a callback is not an intent; only the caller's
+        // declaration is.
+        assert_eq!(Request::new(Method::PUT).callback(), None);
+        assert_eq!(
+            Request::new(Method::PUT)
+                .with_query("callback", "e30=")
+                .callback(),
+            None
+        );
         let uri: Uri = "https://b.oss-cn-hangzhou.aliyuncs.com/k?x-oss-date=1&callback=e30%3D"
             .parse()
             .unwrap();
-        assert!(Request::presigned(Method::PUT, uri).carries_callback());
-        let uri: Uri = "https://b.oss-cn-hangzhou.aliyuncs.com/k?callback-var=e30%3D"
-            .parse()
-            .unwrap();
-        assert!(!Request::presigned(Method::PUT, uri).carries_callback());
-        assert!(Request::new(Method::POST)
-            .with_callback_in_body(true)
-            .carries_callback());
+        assert_eq!(
+            Request::presigned(Method::PUT, uri)
+                .with_callback(CallbackCarrier::Query)
+                .callback(),
+            Some(CallbackCarrier::Query)
+        );
+        assert_eq!(
+            Request::new(Method::POST)
+                .with_callback(CallbackCarrier::FormBody)
+                .callback(),
+            Some(CallbackCarrier::FormBody)
+        );
+    }
+
+    #[test]
+    fn expected_crc_reads_a_running_digest_late() {
+        let running = Arc::new(Mutex::new(Crc64::new()));
+        let req = Request::new(Method::PUT)
+            .with_expected_crc64(ExpectedCrc64::Running(Arc::clone(&running)));
+        running.lock().unwrap().update(b"hi oss");
+        assert_eq!(
+            req.expected_crc64().map(ExpectedCrc64::value),
+            Some(Crc64::checksum(b"hi oss"))
+        );
     }
 
     #[test]

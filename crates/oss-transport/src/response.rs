@@ -81,9 +81,25 @@ impl fmt::Debug for StreamingResponse {
     }
 }
 
+impl From<Response> for StreamingResponse {
+    /// A buffered response as a streaming one whose body yields the bytes in one chunk: how an
+    /// [`HttpSend`](crate::HttpSend) without a streaming path answers
+    /// [`send_streaming`](crate::HttpSend::send_streaming).
+    fn from(response: Response) -> Self {
+        Self {
+            status: response.status,
+            headers: response.headers,
+            body: ResponseBody::from_bytes(response.body),
+        }
+    }
+}
+
 /// The body of a [`StreamingResponse`]: an [`http_body::Body`] of `Bytes`.
 pub struct ResponseBody {
-    incoming: Incoming,
+    /// `None` for a body already in memory ([`ResponseBody::from_bytes`]).
+    incoming: Option<Incoming>,
+    /// The in-memory body, until it is yielded.
+    buffered: Option<Bytes>,
     conn: Option<Conn>,
     done: bool,
     /// Bounds the wait for the connection to become reusable after the last frame.
@@ -93,8 +109,20 @@ pub struct ResponseBody {
 impl ResponseBody {
     pub(crate) fn new(incoming: Incoming, conn: Conn) -> Self {
         Self {
-            incoming,
+            incoming: Some(incoming),
+            buffered: None,
             conn: Some(conn),
+            done: false,
+            release_deadline: None,
+        }
+    }
+
+    /// A body already in memory (for test doubles and senders without a streaming path).
+    pub fn from_bytes(bytes: Bytes) -> Self {
+        Self {
+            incoming: None,
+            buffered: Some(bytes).filter(|b| !b.is_empty()),
+            conn: None,
             done: false,
             release_deadline: None,
         }
@@ -157,10 +185,19 @@ impl http_body::Body for ResponseBody {
         if self.done {
             return Poll::Ready(None);
         }
-        if self.incoming.is_end_stream() {
+        let Some(incoming) = self.incoming.as_mut() else {
+            return Poll::Ready(match self.buffered.take() {
+                Some(bytes) => Some(Ok(Frame::data(bytes))),
+                None => {
+                    self.done = true;
+                    None
+                }
+            });
+        };
+        if incoming.is_end_stream() {
             return self.poll_release(cx);
         }
-        let polled = Pin::new(&mut self.incoming).poll_frame(cx);
+        let polled = Pin::new(incoming).poll_frame(cx);
         match polled {
             Poll::Pending => Poll::Pending,
             Poll::Ready(None) => self.poll_release(cx),
@@ -181,7 +218,10 @@ impl http_body::Body for ResponseBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.incoming.size_hint()
+        match &self.incoming {
+            Some(incoming) => incoming.size_hint(),
+            None => SizeHint::with_exact(self.buffered.as_ref().map_or(0, |b| b.len() as u64)),
+        }
     }
 }
 
@@ -189,8 +229,8 @@ impl Drop for ResponseBody {
     fn drop(&mut self) {
         // Read to the end but the final `None` never polled: still reusable, release it in the
         // background. Otherwise dropping `conn` with the unread body closes the connection.
-        if let Some(conn) = self.conn.take() {
-            if http_body::Body::is_end_stream(&self.incoming) {
+        if let (Some(conn), Some(incoming)) = (self.conn.take(), &self.incoming) {
+            if http_body::Body::is_end_stream(incoming) {
                 conn.release_when_ready();
             }
         }

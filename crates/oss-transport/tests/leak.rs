@@ -10,7 +10,7 @@ use http::{HeaderName, HeaderValue, Method};
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use oss_transport::{Addressing, Auth, Client, Endpoint, Request};
+use oss_transport::{Addressing, Auth, CallbackCarrier, Client, Endpoint, Request};
 use tokio::net::TcpListener;
 
 /// A 256 KiB JSON callback answer: far larger than hyper's read buffer, so an unread body really
@@ -76,6 +76,7 @@ async fn one_thousand_dropped_responses_use_one_connection() {
                 HeaderName::from_static("x-oss-callback"),
                 HeaderValue::from_static("eyJjYWxsYmFja1VybCI6Imh0dHA6Ly9leGFtcGxlLmNvbSJ9"),
             )
+            .with_callback(CallbackCarrier::Header)
             .with_auth(Auth::None)
             .with_body("payload");
         let response = client.send(req).await.unwrap();

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Method};
-use oss_transport::{Addressing, Auth, Client, Endpoint, Error, Request, RetryConfig};
+use oss_transport::{
+    Addressing, Auth, CallbackCarrier, Client, Endpoint, Error, Request, RetryConfig,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -108,6 +110,7 @@ async fn reset_mid_response_is_not_retried_for_a_callback_request() {
             HeaderName::from_static("x-oss-callback"),
             HeaderValue::from_static("e30="),
         )
+        .with_callback(CallbackCarrier::Header)
         .with_auth(Auth::None);
     let err = client(addr).send(req).await.unwrap_err();
     assert!(
@@ -134,6 +137,7 @@ async fn refused_connections_are_retried_even_with_a_callback() {
         .with_bucket("bucket")
         .with_key("k")
         .with_query("callback", "e30=")
+        .with_callback(CallbackCarrier::Query)
         .with_body("data")
         .with_auth(Auth::None);
     let err = client(addr).send(req).await.unwrap_err();

@@ -1,13 +1,14 @@
 //! Retry and error scenarios against a wiremock server.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use oss_sign::{Credentials, StaticCredentialsProvider};
-use oss_transport::{Addressing, Client, Endpoint, Error, Request, RetryConfig};
+use oss_transport::{
+    Addressing, CallbackCarrier, Client, Endpoint, Error, ExpectedCrc64, Request, RetryConfig,
+};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -37,6 +38,7 @@ fn with_callback(req: Request) -> Request {
         HeaderName::from_static("x-oss-callback"),
         HeaderValue::from_static("eyJjYWxsYmFja1VybCI6Imh0dHA6Ly9leGFtcGxlLmNvbSJ9"),
     )
+    .with_callback(CallbackCarrier::Header)
 }
 
 fn error_xml(code: &str, message: &str, ec: &str) -> String {
@@ -275,7 +277,7 @@ async fn garbage_body_is_bad_error_response() {
 }
 
 #[tokio::test]
-async fn a_failed_response_check_is_retried_inside_the_loop() {
+async fn a_crc_mismatch_is_retried_inside_the_loop() {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
         .respond_with(ResponseTemplate::new(200).insert_header("x-oss-hash-crc64ecma", "1"))
@@ -286,22 +288,42 @@ async fn a_failed_response_check_is_retried_inside_the_loop() {
         .respond_with(ResponseTemplate::new(200).insert_header("x-oss-hash-crc64ecma", "42"))
         .mount(&server)
         .await;
-    let checks = Arc::new(AtomicU32::new(0));
-    let counted = Arc::clone(&checks);
-    let req = put("k").with_response_check(move |resp| {
-        counted.fetch_add(1, Ordering::SeqCst);
-        match resp.header("x-oss-hash-crc64ecma") {
-            Some("42") => Ok(()),
-            other => Err(Error::check_failed(
-                format!("crc mismatch: {other:?}"),
-                true,
-            )),
-        }
-    });
+    let req = put("k").with_expected_crc64(ExpectedCrc64::Known(42));
     let resp = client(&server).send(req).await.unwrap();
     assert_eq!(resp.header("x-oss-hash-crc64ecma"), Some("42"));
-    assert_eq!(checks.load(Ordering::SeqCst), 2);
     assert_eq!(hits(&server).await, 2);
+}
+
+#[tokio::test]
+async fn a_persistent_crc_mismatch_is_retried_then_reported_with_both_values() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).insert_header("x-oss-hash-crc64ecma", "7"))
+        .mount(&server)
+        .await;
+    let client_crc = oss_types::Crc64::checksum(b"hello");
+    let req = put("k").with_expected_crc64(ExpectedCrc64::Known(client_crc));
+    assert!(req.body().is_replayable());
+    let err = client(&server).send(req).await.unwrap_err();
+    match &err {
+        Error::Exhausted { attempts: 3, last } => match **last {
+            Error::CrcMismatch { client, server } => {
+                assert_eq!(client, client_crc);
+                assert_eq!(server, 7);
+            }
+            ref other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(hits(&server).await, 3);
+    // An answer without the header passes: nothing to compare.
+    let quiet = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&quiet)
+        .await;
+    let req = put("k").with_expected_crc64(ExpectedCrc64::Known(client_crc));
+    client(&quiet).send(req).await.unwrap();
 }
 
 #[tokio::test]
@@ -387,11 +409,11 @@ async fn streaming_get_reads_incrementally() {
         got.extend_from_slice(&chunk.unwrap());
     }
     assert_eq!(got, data);
-    // A response check cannot be used with streaming.
+    // An expected CRC cannot be used with streaming (it needs the whole answer).
     let req = Request::new(Method::GET)
         .with_bucket("bucket")
         .with_key("obj")
-        .with_response_check(|_| Ok(()));
+        .with_expected_crc64(ExpectedCrc64::Known(0));
     assert!(matches!(
         client.send_streaming(req).await,
         Err(Error::InvalidRequest { .. })
@@ -444,7 +466,7 @@ async fn file_range_bodies_are_reopened_on_retry_and_report_progress() {
         .with_query("partNumber", "2")
         .with_query("uploadId", "u-1")
         .with_body(oss_transport::Body::file(&path, 100_000, 300_000))
-        .with_progress(move |n| sink.lock().unwrap().push(n));
+        .with_progress(move |attempt, n| sink.lock().unwrap().push((attempt, n)));
     client(&server).send(req).await.unwrap();
 
     let received = server.received_requests().await.unwrap();
@@ -456,10 +478,14 @@ async fn file_range_bodies_are_reopened_on_retry_and_report_progress() {
     }
     let reports = reports.lock().unwrap();
     assert_eq!(
-        reports.iter().filter(|&&n| n == 300_000).count(),
+        reports.iter().filter(|&&(_, n)| n == 300_000).count(),
         2,
         "each attempt reports up to the full length"
     );
+    // Each report names its attempt: the retry is told, not inferred from a falling count.
+    assert!(reports.iter().any(|&(a, n)| a == 1 && n == 300_000));
+    assert!(reports.iter().any(|&(a, n)| a == 2 && n == 300_000));
+    assert!(reports.windows(2).all(|w| w[0].0 <= w[1].0));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -1,10 +1,13 @@
 //! The client facade: one bucket, its endpoint and region, credentials, and the transport.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use oss_sign::{Credentials, Product, ProvideCredentials, Signer, StaticCredentialsProvider};
-use oss_transport::{Addressing, Endpoint, HttpSend, Request, Response};
+use oss_transport::{
+    Addressing, CallbackCarrier, Endpoint, ExpectedCrc64, HttpSend, Request, Response,
+    StreamingResponse,
+};
 
 use crate::error::Error;
 use oss_types::{CallbackFailure, ServiceFields};
@@ -144,7 +147,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Any [`HttpSend`] (a test double). GetObject then reads bodies in one piece.
+    /// Any [`HttpSend`] (a test double). Every request goes through it, GetObject included
+    /// (through [`HttpSend::send_streaming`]).
     pub fn with_http_send(mut self, sender: Arc<dyn HttpSend>) -> Self {
         self.sender = Some(sender);
         self
@@ -219,7 +223,6 @@ impl ClientBuilder {
                 product: self.product,
                 credentials: self.credentials,
                 sender,
-                transport,
                 crc_check: self.crc_check,
                 signer: Signer::new(),
             }),
@@ -234,7 +237,6 @@ pub(crate) struct Inner {
     pub(crate) product: Product,
     pub(crate) credentials: Option<Arc<dyn ProvideCredentials>>,
     pub(crate) sender: Arc<dyn HttpSend>,
-    pub(crate) transport: Option<oss_transport::Client>,
     pub(crate) crc_check: bool,
     pub(crate) signer: Signer,
 }
@@ -286,24 +288,6 @@ impl Ctx {
         self
     }
 }
-
-/// The CRC-64 a response must carry, and where a mismatch is recorded.
-#[derive(Clone)]
-pub(crate) enum ExpectedCrc {
-    Known(u64),
-    Running(Arc<Mutex<Crc64>>),
-}
-
-impl ExpectedCrc {
-    fn value(&self) -> u64 {
-        match self {
-            ExpectedCrc::Known(v) => *v,
-            ExpectedCrc::Running(c) => c.lock().map(|c| c.finish()).unwrap_or(0),
-        }
-    }
-}
-
-type MismatchSlot = Arc<Mutex<Option<(u64, u64)>>>;
 
 impl Client {
     /// A builder for a client of `bucket`.
@@ -363,44 +347,35 @@ impl Client {
             .with_key(key.to_owned())
     }
 
-    /// Adds a progress hook that reports bytes (never more than the body holds, across
-    /// retries) and a `Retried` event when an attempt starts over.
-    pub(crate) fn with_tracking(req: Request, tracker: &Tracker, operation: &str) -> Request {
-        let observer = AttemptObserver::new(tracker, operation);
-        req.with_progress(move |sent| observer.observe(sent))
+    /// Declares the callback the request carries, if any: the one place the transport learns
+    /// of it (it never scans headers, query or body for one).
+    pub(crate) fn with_callback_intent(req: Request, carrier: Option<CallbackCarrier>) -> Request {
+        match carrier {
+            Some(carrier) => req.with_callback(carrier),
+            None => req,
+        }
     }
 
-    /// Sends `req`; with `crc`, the response's CRC-64 header must match it (a mismatch is
-    /// retried by the transport when the body is replayable).
+    /// Adds a progress hook that reports bytes (never more than the body holds, across
+    /// retries) and a `Retried` event when the transport starts a new attempt.
+    pub(crate) fn with_tracking(req: Request, tracker: &Tracker, operation: &str) -> Request {
+        let observer = AttemptObserver::new(tracker, operation);
+        req.with_progress(move |attempt, sent| observer.observe(attempt, sent))
+    }
+
+    /// Sends `req`; with `crc` (and the CRC check on), the answer's CRC-64 must match it. The
+    /// comparison happens once: in the sender when it says it compares
+    /// ([`HttpSend::compares_crc64`], then a mismatch is retried for a replayable body), else
+    /// here on the answer.
     pub(crate) async fn execute(
         &self,
         mut req: Request,
         ctx: &Ctx,
-        crc: Option<ExpectedCrc>,
+        crc: Option<ExpectedCrc64>,
     ) -> Result<Response, Error> {
-        let slot: MismatchSlot = Arc::default();
-        let after = crc.clone().filter(|_| self.inner.crc_check);
-        if let (true, Some(expected)) = (self.inner.crc_check, crc) {
-            let slot = Arc::clone(&slot);
-            req = req.with_response_check(move |resp| {
-                let Some(server) = resp
-                    .header("x-oss-hash-crc64ecma")
-                    .and_then(Crc64::parse_header)
-                else {
-                    return Ok(());
-                };
-                let client = expected.value();
-                if client == server {
-                    return Ok(());
-                }
-                if let Ok(mut s) = slot.lock() {
-                    *s = Some((client, server));
-                }
-                Err(oss_transport::Error::check_failed(
-                    format!("crc is inconsistent, client {client}, server {server}"),
-                    true,
-                ))
-            });
+        let crc = crc.filter(|_| self.inner.crc_check);
+        if let Some(expected) = &crc {
+            req = req.with_expected_crc64(expected.clone());
         }
         tracing::debug!(operation = %ctx.operation, key = %ctx.key, "sending");
         let resp = self
@@ -408,49 +383,57 @@ impl Client {
             .sender
             .send(req)
             .await
-            .map_err(|e| self.map_error(e, ctx, &slot))?;
-        // Checked here too, so that any `HttpSend` (not only one that runs response checks)
-        // gets the comparison.
-        if let Some(expected) = after {
-            if let Some(server) = resp
+            .map_err(|e| self.map_error(e, ctx))?;
+        if let Some(expected) = crc.filter(|_| !self.inner.sender.compares_crc64()) {
+            let server = resp
                 .header("x-oss-hash-crc64ecma")
-                .and_then(Crc64::parse_header)
-            {
-                let client = expected.value();
-                if client != server {
-                    return Err(Error::CrcMismatch {
-                        target: self.target(&ctx.key, ctx.upload_id.as_deref()),
-                        client,
-                        server,
-                    });
-                }
+                .and_then(Crc64::parse_header);
+            let client = expected.value();
+            if let Some(server) = server.filter(|&s| s != client) {
+                return Err(Error::CrcMismatch {
+                    target: self.target(&ctx.key, ctx.upload_id.as_deref()),
+                    client,
+                    server,
+                });
             }
         }
         Ok(resp)
     }
 
-    fn map_error(&self, e: oss_transport::Error, ctx: &Ctx, slot: &MismatchSlot) -> Error {
-        if let oss_transport::Error::CallbackFailed(cf) = e.last() {
-            let mut failure: CallbackFailure = (**cf).clone();
-            failure.bucket = self.inner.bucket.clone();
-            failure.key = ctx.key.clone();
-            failure.upload_id = ctx.upload_id.clone();
-            return Error::CallbackFailed(Box::new(failure));
-        }
-        if let oss_transport::Error::CheckFailed { .. } = e.last() {
-            if let Some((client, server)) = slot.lock().ok().and_then(|s| *s) {
-                return Error::CrcMismatch {
-                    target: self.target(&ctx.key, ctx.upload_id.as_deref()),
-                    client,
-                    server,
-                };
+    /// Sends `req` and returns the answer with its body unread, through the same sender.
+    pub(crate) async fn execute_streaming(
+        &self,
+        req: Request,
+        ctx: &Ctx,
+    ) -> Result<StreamingResponse, Error> {
+        tracing::debug!(operation = %ctx.operation, key = %ctx.key, "sending (streaming)");
+        self.inner
+            .sender
+            .send_streaming(req)
+            .await
+            .map_err(|e| self.map_error(e, ctx))
+    }
+
+    fn map_error(&self, e: oss_transport::Error, ctx: &Ctx) -> Error {
+        match e.last() {
+            oss_transport::Error::CallbackFailed(cf) => {
+                let mut failure: CallbackFailure = (**cf).clone();
+                failure.bucket = self.inner.bucket.clone();
+                failure.key = ctx.key.clone();
+                failure.upload_id = ctx.upload_id.clone();
+                Error::CallbackFailed(Box::new(failure))
             }
-        }
-        Error::Request {
-            operation: ctx.operation.clone(),
-            target: self.target(&ctx.key, ctx.upload_id.as_deref()),
-            oss: service_fields(&e).map(Box::new),
-            source: Box::new(e),
+            &oss_transport::Error::CrcMismatch { client, server } => Error::CrcMismatch {
+                target: self.target(&ctx.key, ctx.upload_id.as_deref()),
+                client,
+                server,
+            },
+            _ => Error::Request {
+                operation: ctx.operation.clone(),
+                target: self.target(&ctx.key, ctx.upload_id.as_deref()),
+                oss: service_fields(&e).map(Box::new),
+                source: Box::new(e),
+            },
         }
     }
 

@@ -12,7 +12,7 @@ use oss_callback::{Callback, CallbackVars};
 use oss_transport::{Auth, Body, Request};
 use tracing::Instrument as _;
 
-use crate::client::{Client, Ctx, ExpectedCrc};
+use crate::client::{Client, Ctx};
 use crate::options::{insert, ObjectOptions};
 use crate::output::UploadOutput;
 use crate::policy::{PolicyCondition, PostPolicy};
@@ -20,6 +20,7 @@ use crate::progress::{Progress, Tracker};
 use crate::simple::upload_output;
 use crate::source::{digest_file, file_meta, io_err, UploadSource};
 use crate::Error;
+use oss_transport::ExpectedCrc64;
 use oss_types::Crc64;
 
 /// Default validity of the policy [`PostObject`] signs: 1 hour.
@@ -325,7 +326,7 @@ impl PostObject {
                 all.extend_from_slice(&tail);
                 (
                     Body::Bytes(all.freeze()),
-                    ExpectedCrc::Known(crc),
+                    ExpectedCrc64::Known(crc),
                     Some(len),
                 )
             }
@@ -339,7 +340,7 @@ impl PostObject {
                 let s = stream::iter([Ok(head.clone())])
                     .chain(chunks)
                     .chain(stream::iter([Ok(tail.clone())]));
-                (Body::stream(s), ExpectedCrc::Known(crc), Some(len))
+                (Body::stream(s), ExpectedCrc64::Known(crc), Some(len))
             }
             UploadSource::Stream { stream: s, len } => {
                 let running = Arc::new(Mutex::new(Crc64::new()));
@@ -352,7 +353,7 @@ impl PostObject {
                 let s = stream::iter([Ok(head.clone())])
                     .chain(data)
                     .chain(stream::iter([Ok(tail.clone())]));
-                (Body::stream(s), ExpectedCrc::Running(running), len)
+                (Body::stream(s), ExpectedCrc64::Running(running), len)
             }
         };
         let mut headers = http::HeaderMap::new();
@@ -367,14 +368,17 @@ impl PostObject {
         }
         let tracker = Tracker::new(self.progress, data_len);
         let has_callback = self.callback.is_some();
-        // The callback rides in the form body, where the transport cannot see it: say so, so a
-        // 203 becomes `CallbackFailed` and the POST is retried only if no byte came back.
+        // The callback rides in the form body: declared, so a 203 becomes `CallbackFailed` and
+        // the POST is retried only if no byte came back.
         let req = Request::new(Method::POST)
             .with_bucket(self.client.bucket().to_owned())
             .with_auth(Auth::None)
             .with_headers(headers)
-            .with_body(body)
-            .with_callback_in_body(has_callback);
+            .with_body(body);
+        let req = Client::with_callback_intent(
+            req,
+            has_callback.then_some(oss_transport::CallbackCarrier::FormBody),
+        );
         let req = Client::with_tracking(req, &tracker, "PostObject");
         let resp = self
             .client

@@ -76,12 +76,7 @@ impl HeadObjectOutput {
 
 /// The body of a GetObject answer, read chunk by chunk.
 pub struct ObjectBody {
-    inner: BodyInner,
-}
-
-enum BodyInner {
-    Streaming(ResponseBody),
-    Buffered(Option<Bytes>),
+    inner: ResponseBody,
 }
 
 impl fmt::Debug for ObjectBody {
@@ -96,17 +91,14 @@ impl ObjectBody {
     /// # Errors
     /// [`Error::Request`] when the connection fails mid-body.
     pub async fn chunk(&mut self) -> Option<Result<Bytes, Error>> {
-        match &mut self.inner {
-            BodyInner::Buffered(b) => b.take().map(Ok),
-            BodyInner::Streaming(body) => body.chunk().await.map(|r| {
-                r.map_err(|e| Error::Request {
-                    operation: "GetObject (body)".into(),
-                    target: String::new(),
-                    oss: None,
-                    source: Box::new(e),
-                })
-            }),
-        }
+        self.inner.chunk().await.map(|r| {
+            r.map_err(|e| Error::Request {
+                operation: "GetObject (body)".into(),
+                target: String::new(),
+                oss: None,
+                source: Box::new(e),
+            })
+        })
     }
 
     /// Reads the rest of the body into memory.
@@ -158,7 +150,8 @@ impl GetObject {
         self
     }
 
-    /// Sends the request; the body streams when the client uses the built-in transport.
+    /// Sends the request through the client's [`HttpSend`](oss_transport::HttpSend)
+    /// (`send_streaming`); with the built-in transport the body streams from the connection.
     ///
     /// # Errors
     /// [`Error::Request`] (`NoSuchKey`, ...), [`Error::InvalidArgument`] for an inverted range.
@@ -187,28 +180,11 @@ impl GetObject {
             .request(Method::GET, &self.key)
             .with_headers(headers);
         let ctx = Ctx::new("GetObject", &self.key);
-        if let Some(t) = &self.client.inner.transport {
-            let resp = t.send_streaming(req).await.map_err(|e| Error::Request {
-                operation: ctx.operation.clone(),
-                target: self.client.target(&self.key, None),
-                oss: crate::client::service_fields(&e).map(Box::new),
-                source: Box::new(e),
-            })?;
-            return Ok(GetObjectOutput {
-                status: resp.status,
-                head: HeadObjectOutput::from_headers(resp.headers),
-                body: ObjectBody {
-                    inner: BodyInner::Streaming(resp.body),
-                },
-            });
-        }
-        let resp = self.client.execute(req, &ctx, None).await?;
+        let resp = self.client.execute_streaming(req, &ctx).await?;
         Ok(GetObjectOutput {
             status: resp.status,
             head: HeadObjectOutput::from_headers(resp.headers),
-            body: ObjectBody {
-                inner: BodyInner::Buffered(Some(resp.body)),
-            },
+            body: ObjectBody { inner: resp.body },
         })
     }
 }

@@ -46,8 +46,8 @@ pub enum ProgressEvent {
         /// Why.
         reason: String,
     },
-    /// A request is being sent again after a retryable failure: a retry of the transport (seen
-    /// through the request's byte counter starting over, see `AttemptObserver`) or of the
+    /// A request is being sent again after a retryable failure: a retry of the transport (its
+    /// progress hook names the attempt, see `AttemptObserver`) or of the
     /// uploader itself after a CRC-64 mismatch.
     Retried {
         /// What was retried, e.g. `UploadPart 3`.
@@ -136,13 +136,13 @@ impl Tracker {
     }
 }
 
-/// Turns a transport's per-attempt byte counter into `BytesSent` deltas (never counting a
-/// retried byte twice) and `Retried` events (the counter dropping means a new attempt).
+/// Turns the transport's `(attempt, bytes)` reports into `BytesSent` deltas (never counting a
+/// retried byte twice) and a `Retried` event when the transport reports a new attempt.
 #[derive(Debug)]
 pub(crate) struct AttemptObserver {
     tracker: Tracker,
     operation: String,
-    state: std::sync::Mutex<(u64, u64, u32)>, // (most bytes seen, last value, attempt)
+    state: std::sync::Mutex<(u64, u32)>, // (most bytes seen, attempt)
 }
 
 impl AttemptObserver {
@@ -150,20 +150,19 @@ impl AttemptObserver {
         Self {
             tracker: tracker.clone(),
             operation: operation.to_owned(),
-            state: std::sync::Mutex::new((0, 0, 1)),
+            state: std::sync::Mutex::new((0, 1)),
         }
     }
 
-    pub(crate) fn observe(&self, sent: u64) {
+    pub(crate) fn observe(&self, attempt: u32, sent: u64) {
         let Ok(mut s) = self.state.lock() else { return };
-        if sent < s.1 {
-            s.2 += 1;
+        if attempt > s.1 {
+            s.1 = attempt;
             self.tracker.event(ProgressEvent::Retried {
                 operation: self.operation.clone(),
-                attempt: s.2,
+                attempt,
             });
         }
-        s.1 = sent;
         if sent > s.0 {
             let delta = sent - s.0;
             s.0 = sent;
@@ -182,11 +181,11 @@ mod tests {
         let (p, mut rx) = Progress::channel();
         let t = Tracker::new(Some(p), Some(100));
         let o = AttemptObserver::new(&t, "UploadPart 1");
-        o.observe(40);
-        o.observe(40);
-        o.observe(0); // a retry starts from zero
-        o.observe(30);
-        o.observe(100);
+        o.observe(1, 40);
+        o.observe(1, 40);
+        o.observe(2, 0); // the transport says a retry started
+        o.observe(2, 30);
+        o.observe(2, 100);
         let events: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
         assert_eq!(
             events,

@@ -6,13 +6,14 @@ use http::{HeaderMap, Method};
 use md5::Digest as _;
 use oss_callback::{Callback, CallbackVars};
 
-use crate::client::{Client, Ctx, ExpectedCrc};
+use crate::client::{Client, Ctx};
 use crate::options::{insert, ObjectOptions};
 use crate::output::UploadOutput;
 use crate::progress::Tracker;
 use crate::simple::{apply_callback, upload_output};
 use crate::wire::{self, CompletedPart, ListedPart};
 use crate::Error;
+use oss_transport::ExpectedCrc64;
 use oss_types::Crc64;
 
 /// A part uploaded by [`Client::upload_part`].
@@ -121,7 +122,7 @@ impl Client {
         let ctx = Ctx::new(op, key).with_upload(upload_id);
         let span = tracing::debug_span!("upload_part", part_number);
         let resp = tracing::Instrument::instrument(
-            self.execute(req, &ctx, Some(ExpectedCrc::Known(crc))),
+            self.execute(req, &ctx, Some(ExpectedCrc64::Known(crc))),
             span,
         )
         .await?;
@@ -176,7 +177,7 @@ impl Client {
         let body = wire::complete_body(parts);
         let mut headers = HeaderMap::new();
         options.apply_complete(&mut headers)?;
-        let has_callback = apply_callback(&mut headers, callback, vars)?;
+        let intent = apply_callback(&mut headers, callback, vars)?;
         let d: [u8; 16] = md5::Md5::digest(body.as_bytes()).into();
         insert(
             &mut headers,
@@ -189,9 +190,14 @@ impl Client {
             .with_query("uploadId", upload_id)
             .with_headers(headers)
             .with_body(body);
+        let req = Client::with_callback_intent(req, intent);
         let ctx = Ctx::new("CompleteMultipartUpload", key).with_upload(upload_id);
         let result = self
-            .execute(req, &ctx, expected.map(|(crc, _)| ExpectedCrc::Known(crc)))
+            .execute(
+                req,
+                &ctx,
+                expected.map(|(crc, _)| ExpectedCrc64::Known(crc)),
+            )
             .await;
         let resp = match result {
             Ok(resp) => resp,
@@ -200,7 +206,7 @@ impl Client {
             }
             Err(e) => return Err(e),
         };
-        if has_callback {
+        if intent.is_some() {
             return Ok(upload_output(resp, true));
         }
         let mut out = UploadOutput::from_headers(&resp.headers);

@@ -11,12 +11,13 @@ use oss_callback::{Callback, CallbackVars};
 use oss_transport::{Body, Request, Response};
 use tracing::Instrument as _;
 
-use crate::client::{Client, Ctx, ExpectedCrc};
+use crate::client::{Client, Ctx};
 use crate::options::{insert, ContentMd5, ObjectOptions};
 use crate::output::{CallbackResponse, UploadOutput};
 use crate::progress::{Progress, Tracker};
 use crate::source::{digest_file, file_meta, UploadSource};
 use crate::Error;
+use oss_transport::{CallbackCarrier, ExpectedCrc64};
 use oss_types::Crc64;
 
 /// Builder for a PutObject (see [`Client::put_object`]).
@@ -32,18 +33,19 @@ pub struct PutObject {
     progress: Option<Progress>,
 }
 
-/// Sets `x-oss-callback` / `x-oss-callback-var` (before signing).
+/// Sets `x-oss-callback` / `x-oss-callback-var` (before signing); returns the intent to
+/// declare on the request.
 pub(crate) fn apply_callback(
     headers: &mut HeaderMap,
     callback: Option<&Callback>,
     vars: Option<&CallbackVars>,
-) -> Result<bool, Error> {
+) -> Result<Option<CallbackCarrier>, Error> {
     match callback {
         Some(cb) => {
             oss_callback::encode_headers(cb, vars, headers)?;
-            Ok(true)
+            Ok(Some(CallbackCarrier::Header))
         }
-        None => Ok(false),
+        None => Ok(None),
     }
 }
 
@@ -120,13 +122,13 @@ impl PutObject {
         } = self;
         let mut headers = HeaderMap::new();
         options.apply(&key, &mut headers)?;
-        let has_callback = apply_callback(&mut headers, callback.as_ref(), vars.as_ref())?;
+        let intent = apply_callback(&mut headers, callback.as_ref(), vars.as_ref())?;
         let want_md5 = matches!(options.content_md5, ContentMd5::Compute);
         if let ContentMd5::Value(v) = &options.content_md5 {
             insert(&mut headers, "content-md5", v)?;
         }
         let b64 = |d: [u8; 16]| base64::engine::general_purpose::STANDARD.encode(d);
-        let (body, crc, total): (Body, ExpectedCrc, u64) = match source {
+        let (body, crc, total): (Body, ExpectedCrc64, u64) = match source {
             UploadSource::Bytes(b) => {
                 if want_md5 {
                     insert(
@@ -137,7 +139,7 @@ impl PutObject {
                 }
                 let crc = Crc64::checksum(&b);
                 let len = b.len() as u64;
-                (Body::Bytes(b), ExpectedCrc::Known(crc), len)
+                (Body::Bytes(b), ExpectedCrc64::Known(crc), len)
             }
             UploadSource::File(path) => {
                 let (len, _) = file_meta(&path).await?;
@@ -151,7 +153,7 @@ impl PutObject {
                 if let Some(d) = md5 {
                     insert(&mut headers, "content-md5", &b64(d))?;
                 }
-                (Body::file(path, 0, len), ExpectedCrc::Known(crc), len)
+                (Body::file(path, 0, len), ExpectedCrc64::Known(crc), len)
             }
             UploadSource::Stream { stream, len } => {
                 let len = len.ok_or_else(|| Error::InvalidArgument {
@@ -172,7 +174,7 @@ impl PutObject {
                         crc.update(c);
                     }
                 });
-                (Body::stream(stream), ExpectedCrc::Running(running), len)
+                (Body::stream(stream), ExpectedCrc64::Running(running), len)
             }
         };
         let tracker = Tracker::new(progress, Some(total));
@@ -180,11 +182,12 @@ impl PutObject {
             .request(Method::PUT, &key)
             .with_headers(headers)
             .with_body(body);
+        let req = Client::with_callback_intent(req, intent);
         let req = Client::with_tracking(req, &tracker, "PutObject");
         let resp = client
             .execute(req, &Ctx::new("PutObject", &key), Some(crc))
             .await?;
-        Ok(upload_output(resp, has_callback))
+        Ok(upload_output(resp, intent.is_some()))
     }
 }
 
@@ -205,18 +208,38 @@ impl Client {
         let body: Bytes = body.into();
         let key = presigned_key(&url, self.bucket());
         let crc = Crc64::checksum(&body);
+        // The presigner put the callback in the URL's query or in the signed headers; this is
+        // where the caller's material enters, so the intent is read here, once.
+        let intent = presigned_callback(&url, &signed_headers);
+        let has_callback = intent.is_some();
         let req = Request::presigned(Method::PUT, url)
             .with_headers(signed_headers)
             .with_body(body);
-        let has_callback = req.carries_callback();
+        let req = Client::with_callback_intent(req, intent);
         let resp = self
             .execute(
                 req,
                 &Ctx::new("PutObject (presigned)", &key),
-                Some(ExpectedCrc::Known(crc)),
+                Some(ExpectedCrc64::Known(crc)),
             )
             .await?;
         Ok(upload_output(resp, has_callback))
+    }
+}
+
+/// Where a presigned upload carries its callback: a `callback` query parameter, or an
+/// `x-oss-callback` signed header (a `callback-var` parameter alone is no callback).
+fn presigned_callback(url: &http::Uri, signed_headers: &HeaderMap) -> Option<CallbackCarrier> {
+    let in_query = url.query().is_some_and(|q| {
+        q.split('&')
+            .any(|p| p == "callback" || p.starts_with("callback="))
+    });
+    if in_query {
+        Some(CallbackCarrier::Query)
+    } else if signed_headers.contains_key("x-oss-callback") {
+        Some(CallbackCarrier::Header)
+    } else {
+        None
     }
 }
 

@@ -108,6 +108,29 @@ fn fake_client(rec: &Arc<Recorder>) -> Client {
 }
 
 #[tokio::test]
+async fn get_object_goes_through_the_custom_http_send() {
+    let rec = Arc::new(Recorder::default());
+    rec.answer
+        .lock()
+        .unwrap()
+        .insert("x-oss-hash-crc64ecma", "42".parse().unwrap());
+    let out = fake_client(&rec)
+        .get_object("dir/a.bin")
+        .with_range(2, Some(9))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.head.crc64, Some(42));
+    assert!(out.body.bytes().await.unwrap().is_empty());
+    let seen = rec.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "the double saw the GetObject");
+    let (method, query, h) = &seen[0];
+    assert_eq!(method, "GET");
+    assert!(query.is_empty());
+    assert_eq!(h["range"], "bytes=2-9");
+}
+
+#[tokio::test]
 async fn object_options_are_sent_as_headers() {
     let rec = Arc::new(Recorder::default());
     let client = fake_client(&rec);

@@ -34,10 +34,10 @@ impl HttpSend for FailAfter {
             && self.seen.fetch_add(1, Ordering::SeqCst) >= self.limit
         {
             return Box::pin(async {
-                Err(oss_transport::Error::check_failed(
-                    "injected failure",
-                    false,
-                ))
+                // A local failure the transport never retries.
+                Err(oss_transport::Error::RequestBody {
+                    source: std::io::Error::other("injected failure"),
+                })
             });
         }
         Box::pin(self.inner.send(req))
