@@ -67,15 +67,19 @@ def test_requests_posts_the_token_fields_and_gets_the_handler_answer(kit, client
         timeout=30,
     )
     assert resp.status_code == 200, resp.text
-    assert resp.json() == {
+    answer = resp.json()
+    etag = answer.pop("etag")
+    assert answer == {
         "ok": True,
         "object": "users/alice/peer.txt",
         "size": 19,
         "mimeType": "text/plain",
         "user": "alice",
+        "message": "Thanks alice: users/alice/peer.txt (19 bytes) is stored.",
     }
     got = client.get_object(oss.GetObjectRequest(bucket=BUCKET, key="users/alice/peer.txt"))
     assert got.body.read() == b"bytes from requests"
+    assert got.etag.strip('"') == etag
 
 
 def test_a_changed_x_field_is_refused_and_nothing_is_stored(kit, client):
