@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use crate::command::{self, run_teed};
-use crate::{python, workspace_root};
+use crate::{browser, python, workspace_root};
 
 /// Tests counted across suites.
 #[derive(Debug, Default, Clone, Copy)]
@@ -76,6 +76,9 @@ fn run_suites(live: bool, tally: &mut Tally) -> Result<(), String> {
     }
 
     python::run_suite(&root, &cargo, tally)?;
+
+    step("browser: the direct-upload page in headless Chromium");
+    browser::run_suite(&root, &cargo, tally)?;
 
     if live {
         live_suite(&root, &cargo, tally)?;

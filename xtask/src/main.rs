@@ -2,11 +2,13 @@
 //!
 //! - `conformance [--live]`: formatting, lints, the workspace tests and every conformance suite,
 //!   ending with one `conformance: N passed, M failed` line.
+//! - `browser`: only conformance's browser step (the direct-upload page in headless Chromium).
 //! - `demo`: every upload path with a callback against the embedded emulator.
 //! - `bench [--quick]`: criterion benches and the end-to-end throughput report.
 //! - `fuzz [--smoke | --target T --time S]`: the cargo-fuzz targets on the stable toolchain.
 
 mod bench;
+mod browser;
 mod command;
 mod conformance;
 mod demo;
@@ -16,7 +18,7 @@ mod python;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <conformance [--live] | demo | bench [--quick] | fuzz [--smoke | --target T --time S]>";
+const USAGE: &str = "usage: cargo xtask <conformance [--live] | browser | demo | bench [--quick] | fuzz [--smoke | --target T --time S]>";
 
 /// Set for everything xtask runs: the credential chain must never reach for the real ECS
 /// metadata service (`100.100.100.200`) from a developer machine or CI. Tests of the IMDS link
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     };
     let result = match task.as_str() {
         "bench" => bench::run(rest),
+        "browser" => browser::run(rest),
         "conformance" => conformance::run(rest),
         "demo" => demo::run(rest),
         "fuzz" => fuzz::run(rest),
