@@ -1,20 +1,13 @@
-//! Test harness: an in-process emulator, a client for it, and a callback server that verifies
-//! every callback's RSA signature with `oss-callback` before answering JSON.
+//! Test harness: an in-process emulator, a client for it, and a callback server (from
+//! `oss-test-support`) that verifies every callback's RSA signature with `oss-callback` and
+//! answers JSON echoing the body.
 #![allow(dead_code, unreachable_pub)]
 
-use std::convert::Infallible;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use oss_callback::{Callback, CallbackBodyType, CallbackVars};
 use oss_emulator::Emulator;
+use oss_test_support::{Answer, CallbackServer, Received};
 use oss_upload::Client;
-use tokio::net::TcpListener;
 
 pub const BUCKET: &str = "test-bucket";
 
@@ -22,133 +15,6 @@ pub const BUCKET: &str = "test-bucket";
 pub const JSON_TEMPLATE: &str = r#"{"bucket":${bucket},"object":${object},"size":${size},"mimeType":${mimeType},"etag":${etag},"crc64":${crc64},"var1":${x:var1},"var2":${x:var2}}"#;
 /// Form template with the same values.
 pub const FORM_TEMPLATE: &str = "bucket=${bucket}&object=${object}&size=${size}&mimeType=${mimeType}&etag=${etag}&var1=${x:var1}&var2=${x:var2}";
-
-/// One callback the server received.
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub path: String,
-    pub content_type: String,
-    pub body: String,
-    /// The signature verified against the emulator's public key, fetched from the URL in
-    /// `x-oss-pub-key-url` (checked to be the emulator's).
-    pub verified: bool,
-}
-
-#[derive(Debug)]
-pub struct CallbackServer {
-    pub url: String,
-    received: Arc<Mutex<Vec<Received>>>,
-    fail: Arc<AtomicBool>,
-}
-
-impl CallbackServer {
-    pub fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
-    }
-
-    /// Answer 500 from now on (OSS then reports 203 CallbackFailed).
-    pub fn fail(&self, on: bool) {
-        self.fail.store(on, Ordering::SeqCst);
-    }
-
-    async fn start(pub_key_pem: String, pub_key_url: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let key = Arc::new(oss_callback::CallbackPublicKey::from_pem(&pub_key_pem).unwrap());
-        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let fail: Arc<AtomicBool> = Arc::default();
-        let (r, f) = (Arc::clone(&received), Arc::clone(&fail));
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let (key, r, f, url) = (
-                    Arc::clone(&key),
-                    Arc::clone(&r),
-                    Arc::clone(&f),
-                    pub_key_url.clone(),
-                );
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                        let (key, r, f, url) = (
-                            Arc::clone(&key),
-                            Arc::clone(&r),
-                            Arc::clone(&f),
-                            url.clone(),
-                        );
-                        async move {
-                            let (parts, body) = req.into_parts();
-                            let body = body
-                                .collect()
-                                .await
-                                .map(|b| b.to_bytes())
-                                .unwrap_or_default();
-                            let h = |n: &str| {
-                                parts
-                                    .headers
-                                    .get(n)
-                                    .and_then(|v| v.to_str().ok())
-                                    .unwrap_or("")
-                                    .to_owned()
-                            };
-                            let url_ok = oss_callback::decode_pub_key_url(&h("x-oss-pub-key-url"))
-                                .map(|u| u == url)
-                                .unwrap_or(false);
-                            let path = parts.uri.path().to_owned();
-                            let query = parts
-                                .uri
-                                .query()
-                                .map(|q| format!("?{q}"))
-                                .unwrap_or_default();
-                            let verified = url_ok
-                                && oss_callback::verify_callback(
-                                    &key,
-                                    &path,
-                                    &query,
-                                    &body,
-                                    &h("authorization"),
-                                )
-                                .is_ok();
-                            let text = String::from_utf8_lossy(&body).into_owned();
-                            r.lock().unwrap().push(Received {
-                                path,
-                                content_type: h("content-type"),
-                                body: text.clone(),
-                                verified,
-                            });
-                            let (status, answer) = if !verified {
-                                (403, r#"{"error":"bad signature"}"#.to_owned())
-                            } else if f.load(Ordering::SeqCst) {
-                                (500, r#"{"error":"refused"}"#.to_owned())
-                            } else {
-                                (
-                                    200,
-                                    serde_json::json!({"ok": true, "received": text}).to_string(),
-                                )
-                            };
-                            Ok::<_, Infallible>(
-                                hyper::Response::builder()
-                                    .status(status)
-                                    .header("content-type", "application/json")
-                                    .body(Full::new(Bytes::from(answer)))
-                                    .unwrap(),
-                            )
-                        }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
-        Self {
-            url: format!("http://{addr}/callback"),
-            received,
-            fail,
-        }
-    }
-}
 
 #[derive(Debug)]
 pub struct Harness {
@@ -160,15 +26,7 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start() -> Self {
-        let pem = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../oss-callback/testdata/emulator_test_key.pem"
-        ))
-        .unwrap();
-        let emu = Emulator::builder()
-            .with_region("cn-hangzhou")
-            .with_credentials("ak", "sk")
-            .with_rsa_key_pem(pem)
+        let emu = oss_test_support::emulator("ak", "sk")
             .start()
             .await
             .unwrap();
@@ -179,7 +37,7 @@ impl Harness {
             .with_path_style(true)
             .build()
             .unwrap();
-        let cb = CallbackServer::start(emu.public_key_pem().to_owned(), emu.public_key_url()).await;
+        let cb = CallbackServer::start(&emu, Answer::Echo).await;
         Self {
             emu,
             client,
@@ -194,7 +52,7 @@ impl Harness {
             _ => FORM_TEMPLATE,
         };
         Callback::builder()
-            .with_url(self.cb.url.clone())
+            .with_url(format!("{}/callback", self.cb.url))
             .with_body(template)
             .with_body_type(body_type)
             .build()
