@@ -63,7 +63,10 @@ const PRESIGN_PUT_EXAMPLES: &str = "\
 Examples:
   oss-rs --region cn-hangzhou presign put oss://examplebucket/a.txt --expires 3600
   oss-rs --region cn-hangzhou presign put oss://examplebucket/a.txt \\
-      --callback-url https://app.example.com/cb --callback-carrier header";
+      --callback-url https://app.example.com/cb --callback-carrier header
+  # Signed Content-Type and metadata: the upload must send both (see the curl command).
+  oss-rs --region cn-hangzhou presign put oss://examplebucket/a.txt \\
+      --content-type text/plain --meta owner:alice";
 
 const PRESIGN_GET_EXAMPLES: &str = "\
 Examples:
@@ -256,9 +259,9 @@ pub struct CpArgs {
     /// Make the upload resumable: keep a checkpoint in this directory, and resume from it
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
-    /// Content-Type of the object [default: from the key's extension]
-    #[arg(long)]
-    pub content_type: Option<String>,
+    /// Options of the stored object
+    #[command(flatten)]
+    pub object_options: crate::object_args::ObjectArgs,
 }
 
 /// `oss-rs credentials`: no options of its own; `--profile` and `--credentials-file` apply.
@@ -299,6 +302,9 @@ pub struct PresignPutArgs {
     /// Where the callback rides: signed headers the uploader must send, or the URL's query
     #[arg(long, value_enum, default_value_t = CarrierArg::Header)]
     pub callback_carrier: CarrierArg,
+    /// Options of the stored object, signed: the uploader must send them as printed
+    #[command(flatten)]
+    pub object_options: crate::object_args::ObjectArgs,
 }
 
 /// `oss-rs presign get`.

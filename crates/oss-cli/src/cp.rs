@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::time::Instant;
 
-use oss_upload::{ObjectOptions, UploadOutput};
+use oss_upload::UploadOutput;
 
 use crate::args::{CpArgs, GlobalArgs};
 use crate::progress::ProgressView;
@@ -35,10 +35,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: CpArgs) -> Result<(), Error> 
     }
     let callback = args.callback.to_callback()?;
     let client = global.upload_client(destination.bucket()).await?;
-    let mut options = ObjectOptions::new();
-    if let Some(ct) = &args.content_type {
-        options = options.with_content_type(ct.clone());
-    }
+    let options = args.object_options.to_options();
 
     let display = ProgressView::for_stderr(size);
     let started = Instant::now();

@@ -15,6 +15,9 @@ pub(crate) async fn run(global: &GlobalArgs, operation: PresignOperation) -> Res
         PresignOperation::Put(args) => {
             let mut request = PresignRequest::put_object(args.object.bucket(), args.object.key())
                 .with_expires(Duration::from_secs(args.expires));
+            for (name, value) in args.object_options.headers() {
+                request = request.with_header(name, value);
+            }
             if let Some((cb, vars)) = args.callback.to_callback()? {
                 let carrier = match args.callback_carrier {
                     CarrierArg::Header => CallbackCarrier::Header,
