@@ -20,16 +20,8 @@ use tower::ServiceExt as _;
 
 pub const AK: &str = "kit-ak";
 pub const SK: &str = "kit-sk";
-pub const REGION: &str = "cn-hangzhou";
+pub const REGION: &str = oss_test_support::REGION;
 pub const BUCKET: &str = "kit-bucket";
-
-pub fn test_key() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../oss-callback/testdata/emulator_test_key.pem"
-    ))
-    .expect("test key")
-}
 
 pub struct Harness {
     pub emu: Emulator,
@@ -52,10 +44,7 @@ pub fn grant_for(user: &str) -> UploadGrant {
 }
 
 pub async fn start() -> Harness {
-    let emu = Emulator::builder()
-        .with_region(REGION)
-        .with_credentials(AK, SK)
-        .with_rsa_key_pem(test_key())
+    let emu = oss_test_support::emulator(AK, SK)
         .with_callback_timeout(Duration::from_secs(5))
         .start()
         .await
