@@ -109,6 +109,7 @@ pub fn run_suite(root: &Path, cargo: &str, tally: &mut Tally) -> Result<(), Stri
     if !have("node") || !have("npm") {
         return not_run("node and npm are needed for the DevTools driver");
     }
+    let started = std::time::Instant::now();
     let driver = ensure_driver(root)?;
     println!("==> cargo build (the serve_uploads example, for the browser step)");
     command::run(
@@ -137,6 +138,10 @@ pub fn run_suite(root: &Path, cargo: &str, tally: &mut Tally) -> Result<(), Stri
             .env("BROWSER_DRIVER_DIR", &driver)
             .env("BROWSER_OUT_DIR", target.join("browser")),
     )?;
+    println!(
+        "==> browser step took {:.1} s (driver install, build, test)",
+        started.elapsed().as_secs_f64()
+    );
     let counted = browser_tally(&lines);
     tally.passed += counted.passed;
     tally.failed += counted.failed;
