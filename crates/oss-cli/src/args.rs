@@ -25,7 +25,13 @@ Examples:
   oss-rs --profile uploader --region cn-hangzhou cp ./photo.jpg oss://examplebucket/photo.jpg
   oss-rs --region cn-hangzhou presign get oss://examplebucket/photos/photo.jpg --expires 600
 
-Exit codes: 0 success, 1 failure, 2 invalid command line, 3 upload callback failed (object stored).";
+Exit codes:
+  0    success
+  1    failure (OSS error, network, bad input)
+  2    invalid command line
+  3    the upload callback failed; the object IS stored
+  4    reserved: the callback's outcome is unknown
+  130  stopped by Ctrl-C or SIGTERM";
 
 const CP_EXAMPLES: &str = "\
 Examples:
@@ -41,6 +47,19 @@ Examples:
   # Big file: 16 MiB parts, 4 in flight, resumable after an interruption.
   oss-rs --region cn-hangzhou cp ./backup.tar oss://examplebucket/backup.tar \\
       --part-size 16MiB --parallel 4 --checkpoint-dir ~/.cache/oss-rs
+
+  # Download (parallel ranged GETs, CRC-64 checked, into ./backup.tar.temp then renamed);
+  # to stdout with '-'.
+  oss-rs --region cn-hangzhou cp oss://examplebucket/backup.tar ./backup.tar
+  oss-rs --region cn-hangzhou cp oss://examplebucket/notes.txt - | less
+
+  # Upload stdin (multipart when longer than one part).
+  tar c ./site | oss-rs --region cn-hangzhou cp - oss://examplebucket/site.tar
+
+  # A directory tree both ways, 4 files at once, a callback per file naming its path.
+  oss-rs --region cn-hangzhou cp -r ./photos/ oss://examplebucket/photos/ --jobs 4 \\
+      --callback-url https://app.example.com/cb --callback-var 'x:path={relpath}'
+  oss-rs --region cn-hangzhou cp -r oss://examplebucket/photos/ ./photos-copy/
 
   # Against the local emulator (see `oss-rs emulator --help`):
   OSS_ACCESS_KEY_ID=ak OSS_ACCESS_KEY_SECRET=sk oss-rs --endpoint http://127.0.0.1:9000 \\
@@ -177,6 +196,10 @@ pub struct GlobalArgs {
     /// Print nothing but errors: no progress, summary or warnings
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Print each result as one JSON document on stdout (cp: bucket, key, size, etag, crc64,
+    /// request_id, version_id, the callback's answer or failure, upload_id)
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 impl fmt::Debug for GlobalArgs {
@@ -193,6 +216,7 @@ impl fmt::Debug for GlobalArgs {
             .field("credentials_file", &self.credentials_file)
             .field("verbose", &self.verbose)
             .field("quiet", &self.quiet)
+            .field("json", &self.json)
             .finish()
     }
 }
@@ -200,7 +224,8 @@ impl fmt::Debug for GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Upload a local file (PutObject or multipart; resumable with --checkpoint-dir)
+    /// Copy files to or from OSS: upload a file, stdin or (-r) a directory; download an
+    /// object to a file or stdout, or (-r) a prefix to a directory
     #[command(after_help = CP_EXAMPLES)]
     Cp(CpArgs),
     /// Print a presigned URL (and the headers to send with it)
@@ -242,21 +267,38 @@ pub enum Command {
 /// `oss-rs cp`.
 #[derive(Debug, Args)]
 pub struct CpArgs {
-    /// The local file to upload
-    pub file: PathBuf,
-    /// Destination oss://bucket/key (a key ending in '/' gets the file name appended)
-    #[arg(value_parser = object_url_arg)]
-    pub destination: ObjectUrl,
-    /// Upload callback
+    /// What to copy: a local file or directory (with -r), `-` for stdin, or oss://bucket/key
+    /// (oss://bucket/prefix/ with -r)
+    #[arg(value_parser = crate::cp_path::cp_path_arg, value_name = "SOURCE")]
+    pub source: crate::cp_path::CpPath,
+    /// Where to: oss://bucket/key (a key ending in '/' gets the file name appended), a local
+    /// file or directory, or `-` for stdout
+    #[arg(value_parser = crate::cp_path::cp_path_arg, value_name = "DESTINATION")]
+    pub destination: crate::cp_path::CpPath,
+    /// Copy a directory tree to a prefix, or every object under a prefix to a directory
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// Files copied at once with -r (each also runs --parallel parts) [default: 3]
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// With -r, upload the targets of symbolic links [default: skip them with a warning]
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Skip files that already exist at the destination instead of overwriting them
+    #[arg(long)]
+    pub no_clobber: bool,
+    /// Upload callback (with -r, per file; `{relpath}` in a --callback-var value becomes the
+    /// file's path relative to the source directory)
     #[command(flatten)]
     pub callback: CallbackArgs,
-    /// Part size for multipart uploads, e.g. 16MiB (100KiB..5GiB) [default: 6MiB]
+    /// Part size for multipart uploads and ranged downloads, e.g. 16MiB (100KiB..5GiB) [default: 6MiB]
     #[arg(long, value_parser = size_arg, value_name = "SIZE")]
     pub part_size: Option<u64>,
-    /// Parts uploaded at once [default: 3]
+    /// Parts uploaded (or ranges downloaded) at once, per file [default: 3]
     #[arg(long, value_parser = crate::validate::at_least_one, value_name = "N")]
     pub parallel: Option<usize>,
-    /// Make the upload resumable: keep a checkpoint in this directory, and resume from it
+    /// Make the upload or download resumable: keep a checkpoint in this directory, and resume
+    /// from it
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
     /// Options of the stored object

@@ -1,32 +1,150 @@
-//! `oss-rs cp FILE oss://bucket/key`.
+//! `oss-rs cp`: uploads (a file, stdin of unknown length), downloads (a file, stdout), and
+//! with `-r` whole trees ([`crate::cp_dir`]).
 
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use oss_upload::UploadOutput;
+use oss_callback::{Callback, CallbackVars};
+use oss_upload::{BodyStream, Client, Progress, UploadOutput, UploadSource};
 
 use crate::args::{CpArgs, GlobalArgs};
+use crate::cp_path::CpPath;
+use crate::location::ObjectUrl;
 use crate::progress::ProgressView;
 use crate::size::human;
 use crate::Error;
 
-/// Uploads the file; prints the callback's answer on stdout and a summary on stderr.
+/// Runs `cp` for whichever pair of sides was given.
 pub(crate) async fn run(global: &GlobalArgs, args: CpArgs) -> Result<(), Error> {
-    let meta = std::fs::metadata(&args.file)
-        .map_err(|e| Error::io(format!("cannot read {}", args.file.display()), e))?;
-    if !meta.is_file() {
-        return Err(Error::File {
-            path: args.file.clone(),
-            reason: "not a regular file".into(),
+    let invalid = |message: &str| Error::InvalidArgument {
+        name: "cp",
+        message: message.into(),
+    };
+    match (args.source.clone(), args.destination.clone()) {
+        (CpPath::Oss(_), CpPath::Oss(_)) => Err(invalid(
+            "copying between OSS locations is not supported: one side must be local",
+        )),
+        (CpPath::Oss(src), CpPath::Local(dir)) if args.recursive => {
+            crate::cp_dir::download(global, &args, &src, &dir).await
+        }
+        (CpPath::Oss(src), CpPath::Stdio) if !args.recursive => {
+            crate::cp_download::to_stdout(global, &src).await
+        }
+        (CpPath::Oss(src), CpPath::Local(path)) => {
+            crate::cp_download::to_file(global, &args, &src, &path).await
+        }
+        (CpPath::Local(dir), CpPath::Oss(dst)) if args.recursive => {
+            crate::cp_dir::upload(global, &args, &dir, &dst).await
+        }
+        (_, _) if args.recursive => Err(invalid(
+            "-r copies a directory to oss://bucket/prefix/ or a prefix to a directory",
+        )),
+        (CpPath::Stdio, CpPath::Oss(dst)) => upload_stdin(global, &args, dst).await,
+        (CpPath::Local(path), CpPath::Oss(dst)) => upload_path(global, &args, &path, dst).await,
+        (_, _) => Err(invalid(
+            "one side must be oss://bucket/key (local-to-local copies are not supported)",
+        )),
+    }
+}
+
+/// What one upload reads.
+pub(crate) enum Source {
+    /// A regular file of this size.
+    File(PathBuf, u64),
+    /// A stream of unknown length (stdin, a pipe, a device).
+    Stream(BodyStream),
+}
+
+/// An async file over a duplicate of stdin's or stdout's descriptor (tokio's blocking pool
+/// does the reads and writes, as for any file).
+#[cfg(unix)]
+pub(crate) fn std_stream(stdio: &impl std::os::fd::AsFd) -> std::io::Result<tokio::fs::File> {
+    let fd = stdio.as_fd().try_clone_to_owned()?;
+    Ok(tokio::fs::File::from_std(std::fs::File::from(fd)))
+}
+
+/// An async file over a duplicate of stdin's or stdout's handle.
+#[cfg(windows)]
+pub(crate) fn std_stream(
+    stdio: &impl std::os::windows::io::AsHandle,
+) -> std::io::Result<tokio::fs::File> {
+    let handle = stdio.as_handle().try_clone_to_owned()?;
+    Ok(tokio::fs::File::from_std(std::fs::File::from(handle)))
+}
+
+/// Streams `reader` in 256 KiB chunks; the uploader buffers it part by part.
+pub(crate) fn reader_stream(
+    reader: impl tokio::io::AsyncRead + Send + Unpin + 'static,
+) -> BodyStream {
+    use tokio::io::AsyncReadExt as _;
+    Box::pin(futures_util::stream::try_unfold(
+        reader,
+        |mut r| async move {
+            let mut buf = bytes::BytesMut::with_capacity(256 * 1024);
+            let n = r.read_buf(&mut buf).await?;
+            Ok::<_, std::io::Error>((n > 0).then(|| (buf.freeze(), r)))
+        },
+    ))
+}
+
+async fn upload_stdin(global: &GlobalArgs, args: &CpArgs, dst: ObjectUrl) -> Result<(), Error> {
+    if dst.key().is_empty() || dst.key().ends_with('/') {
+        return Err(Error::InvalidArgument {
+            name: "destination",
+            message: "stdin has no file name: give the full object key".into(),
         });
     }
-    let size = meta.len();
-    let file_name = args
-        .file
+    let stdin = std_stream(&std::io::stdin()).map_err(|e| Error::io("cannot read stdin", e))?;
+    let source = Source::Stream(reader_stream(stdin));
+    upload_one(global, args, "stdin", source, dst).await
+}
+
+async fn upload_path(
+    global: &GlobalArgs,
+    args: &CpArgs,
+    path: &Path,
+    dst: ObjectUrl,
+) -> Result<(), Error> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    if meta.is_dir() {
+        return Err(Error::File {
+            path: path.to_owned(),
+            reason: "is a directory (use -r to copy a tree)".into(),
+        });
+    }
+    let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let destination = args.destination.clone().with_default_name(&file_name);
+    let destination = dst.with_default_name(&file_name);
+    let source = if meta.is_file() {
+        Source::File(path.to_owned(), meta.len())
+    } else {
+        // /dev/stdin, a FIFO, a device: read it as a stream of unknown length.
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        Source::Stream(reader_stream(file))
+    };
+    upload_one(
+        global,
+        args,
+        &path.display().to_string(),
+        source,
+        destination,
+    )
+    .await
+}
+
+async fn upload_one(
+    global: &GlobalArgs,
+    args: &CpArgs,
+    label: &str,
+    source: Source,
+    destination: ObjectUrl,
+) -> Result<(), Error> {
     if destination.key().is_empty() {
         return Err(Error::InvalidArgument {
             name: "destination",
@@ -35,43 +153,23 @@ pub(crate) async fn run(global: &GlobalArgs, args: CpArgs) -> Result<(), Error> 
     }
     let callback = args.callback.to_callback()?;
     let client = global.upload_client(destination.bucket()).await?;
-    let options = args.object_options.to_options();
-
-    let display = ProgressView::for_stderr(size);
+    let size = match &source {
+        Source::File(_, size) => Some(*size),
+        Source::Stream(_) => None,
+    };
+    let display = ProgressView::for_stderr(size.unwrap_or(0));
     let started = Instant::now();
-    let key = destination.key().to_owned();
     let stop =
         crate::shutdown::signal().map_err(|e| Error::io("cannot install signal handlers", e))?;
-    let resumable = args.checkpoint_dir.is_some();
-    let upload = async {
-        match &args.checkpoint_dir {
-            Some(dir) => {
-                let mut upload = client
-                    .resumable_upload(key, args.file.clone())
-                    .with_checkpoint_dir(dir.clone())
-                    .with_options(options)
-                    .with_progress(display.sink())
-                    .with_part_size(args.part_size)
-                    .with_parallelism(args.parallel);
-                if let Some((cb, vars)) = callback {
-                    upload = upload.with_callback(cb).with_callback_vars(vars);
-                }
-                upload.send().await
-            }
-            None => {
-                let mut upload = client
-                    .multipart_upload(key, oss_upload::UploadSource::file(args.file.clone()))
-                    .with_options(options)
-                    .with_progress(display.sink())
-                    .with_part_size(args.part_size)
-                    .with_parallelism(args.parallel);
-                if let Some((cb, vars)) = callback {
-                    upload = upload.with_callback(cb).with_callback_vars(vars);
-                }
-                upload.send().await
-            }
-        }
-    };
+    let resumable = args.checkpoint_dir.is_some() && size.is_some();
+    let upload = send_upload(
+        &client,
+        args,
+        destination.key(),
+        source,
+        callback,
+        Some(display.sink()),
+    );
     // Dropping the upload future stops it: parts already sent stay in OSS (resumable uploads
     // keep their checkpoint, so the same command resumes).
     let result = tokio::select! {
@@ -94,27 +192,76 @@ pub(crate) async fn run(global: &GlobalArgs, args: CpArgs) -> Result<(), Error> 
         }
         Err(e) => {
             display.abandon();
-            return Err(e.into());
+            return Err(e);
         }
     };
-    report(&args, &destination.to_string(), size, started, &output)
+    if !crate::output::quiet() {
+        report(label, &destination.to_string(), size, started, &output)?;
+    }
+    print_callback_answer(&output)
+}
+
+/// Uploads `source` to `key`: resumable with `--checkpoint-dir` for a file, else the multipart
+/// uploader (one PutObject when the data fits in one part, streams included).
+pub(crate) async fn send_upload(
+    client: &Client,
+    args: &CpArgs,
+    key: &str,
+    source: Source,
+    callback: Option<(Callback, CallbackVars)>,
+    progress: Option<Progress>,
+) -> Result<UploadOutput, Error> {
+    let options = args.object_options.to_options();
+    let result = match (source, &args.checkpoint_dir) {
+        (Source::File(path, _), Some(dir)) => {
+            let mut upload = client
+                .resumable_upload(key, path)
+                .with_checkpoint_dir(dir.clone())
+                .with_options(options)
+                .with_part_size(args.part_size)
+                .with_parallelism(args.parallel);
+            if let Some(p) = progress {
+                upload = upload.with_progress(p);
+            }
+            if let Some((cb, vars)) = callback {
+                upload = upload.with_callback(cb).with_callback_vars(vars);
+            }
+            upload.send().await
+        }
+        (source, _) => {
+            let source = match source {
+                Source::File(path, _) => UploadSource::file(path),
+                Source::Stream(stream) => UploadSource::Stream { stream, len: None },
+            };
+            let mut upload = client
+                .multipart_upload(key, source)
+                .with_options(options)
+                .with_part_size(args.part_size)
+                .with_parallelism(args.parallel);
+            if let Some(p) = progress {
+                upload = upload.with_progress(p);
+            }
+            if let Some((cb, vars)) = callback {
+                upload = upload.with_callback(cb).with_callback_vars(vars);
+            }
+            upload.send().await
+        }
+    };
+    result.map_err(Error::from)
 }
 
 fn report(
-    args: &CpArgs,
+    label: &str,
     destination: &str,
-    size: u64,
+    size: Option<u64>,
     started: Instant,
     output: &UploadOutput,
 ) -> Result<(), Error> {
     let secs = started.elapsed().as_secs_f64();
-    let rate = if secs > 0.0 { size as f64 / secs } else { 0.0 };
-    let mut summary = format!(
-        "uploaded {} to {destination}: {} in {secs:.2} s ({}/s)",
-        args.file.display(),
-        human(size),
-        human(rate as u64)
-    );
+    let mut summary = match size {
+        Some(size) => format!("uploaded {label} to {destination}: {}", rate(size, secs)),
+        None => format!("uploaded {label} to {destination} in {secs:.2} s"),
+    };
     if let Some(etag) = &output.etag {
         summary.push_str(&format!(", etag {etag}"));
     }
@@ -125,6 +272,11 @@ fn report(
         summary.push_str(&format!(", request id {id}"));
     }
     let _ = writeln!(std::io::stderr(), "{summary}");
+    Ok(())
+}
+
+/// Prints the callback's answer on stdout, one line.
+pub(crate) fn print_callback_answer(output: &UploadOutput) -> Result<(), Error> {
     if let Some(cb) = &output.callback {
         let mut stdout = std::io::stdout().lock();
         let text = String::from_utf8_lossy(&cb.body);
@@ -133,4 +285,10 @@ fn report(
             .map_err(|e| Error::io("cannot write the callback answer", e))?;
     }
     Ok(())
+}
+
+/// `size` bytes in `secs` seconds, for summaries.
+pub(crate) fn rate(size: u64, secs: f64) -> String {
+    let rate = if secs > 0.0 { size as f64 / secs } else { 0.0 };
+    format!("{} in {secs:.2} s ({}/s)", human(size), human(rate as u64))
 }

@@ -56,6 +56,15 @@ pub enum Error {
     /// answer was not yes, or there was no terminal to ask and no `--force`. Nothing changed.
     #[error("not confirmed: {0}")]
     NotConfirmed(String),
+    /// Some files of a recursive `cp` failed (each was reported as it failed; the others were
+    /// copied).
+    #[error("{failed} of {total} files failed")]
+    Batch {
+        /// Files that failed.
+        failed: usize,
+        /// Files tried, skipped ones included.
+        total: usize,
+    },
     /// A file could not be read or written.
     #[error("{}: {reason}", .path.display())]
     File {

@@ -29,8 +29,11 @@ pub(crate) struct LineState {
 }
 
 impl ProgressView {
-    /// A bar when stderr is a terminal, plain lines otherwise.
+    /// A bar when stderr is a terminal, plain lines otherwise, nothing with `-q`.
     pub(crate) fn for_stderr(total: u64) -> Self {
+        if crate::output::quiet() {
+            return ProgressView::Bar(ProgressBar::hidden());
+        }
         if std::io::stderr().is_terminal() {
             let style = ProgressStyle::with_template(BAR_TEMPLATE)
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -55,10 +58,24 @@ impl ProgressView {
 
     fn on_event(&self, event: &ProgressEvent) {
         match (self, event) {
-            (ProgressView::Bar(bar), ProgressEvent::BytesSent { total_sent, .. }) => {
+            (
+                ProgressView::Bar(bar),
+                ProgressEvent::BytesSent { total_sent, .. }
+                | ProgressEvent::BytesReceived {
+                    total_received: total_sent,
+                    ..
+                },
+            ) => {
                 bar.set_position(*total_sent);
             }
-            (ProgressView::Lines(state), ProgressEvent::BytesSent { total_sent, .. }) => {
+            (
+                ProgressView::Lines(state),
+                ProgressEvent::BytesSent { total_sent, .. }
+                | ProgressEvent::BytesReceived {
+                    total_received: total_sent,
+                    ..
+                },
+            ) => {
                 let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
                 if s.total == 0 {
                     return;

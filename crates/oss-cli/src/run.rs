@@ -24,6 +24,7 @@ where
         }
     };
     crate::output::set_quiet(cli.global.quiet);
+    crate::output::set_json(cli.global.json);
     init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -39,6 +40,12 @@ where
 }
 
 fn fail(error: &Error) -> ExitCode {
+    // A failed callback still stored the object: with --json that is a result as well.
+    if let Error::Upload(e) = error {
+        if let (true, Some(failure)) = (crate::output::json(), e.callback_failure()) {
+            let _ = crate::output::print_json(&crate::output::callback_failure_document(failure));
+        }
+    }
     let _ = writeln!(std::io::stderr(), "oss-rs: {}", error.report());
     ExitCode::from(error.exit_code())
 }

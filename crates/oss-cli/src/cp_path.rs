@@ -1,0 +1,46 @@
+//! The two sides of `cp`: an `oss://` URL, `-` (stdin or stdout), or a local path.
+
+use std::path::PathBuf;
+
+use crate::location::ObjectUrl;
+
+/// One side of `oss-rs cp`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CpPath {
+    /// `oss://bucket/key`.
+    Oss(ObjectUrl),
+    /// `-`: stdin as a source, stdout as a destination.
+    Stdio,
+    /// Anything else: a local file or directory.
+    Local(PathBuf),
+}
+
+/// Parses a `cp` argument for clap: `oss://` URLs are checked, `-` is stdio, the rest is local.
+pub(crate) fn cp_path_arg(text: &str) -> Result<CpPath, String> {
+    if text == "-" {
+        return Ok(CpPath::Stdio);
+    }
+    if text.starts_with("oss://") {
+        return text
+            .parse()
+            .map(CpPath::Oss)
+            .map_err(|e: crate::Error| e.to_string());
+    }
+    Ok(CpPath::Local(PathBuf::from(text)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sides() {
+        assert_eq!(cp_path_arg("-").unwrap(), CpPath::Stdio);
+        assert!(matches!(cp_path_arg("oss://b/k").unwrap(), CpPath::Oss(u) if u.key() == "k"));
+        assert!(cp_path_arg("oss://B/k").is_err());
+        assert_eq!(
+            cp_path_arg("./a b").unwrap(),
+            CpPath::Local(PathBuf::from("./a b"))
+        );
+    }
+}
