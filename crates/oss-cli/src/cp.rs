@@ -195,6 +195,13 @@ async fn upload_one(
             return Err(e);
         }
     };
+    if crate::output::json() {
+        return crate::output::print_json(&crate::output::upload_document(
+            &destination,
+            size,
+            &output,
+        ));
+    }
     if !crate::output::quiet() {
         report(label, &destination.to_string(), size, started, &output)?;
     }
