@@ -2,82 +2,22 @@
 //! `http://127.0.0.1:PORT` (no slash) must not let `http://127.0.0.1:PORT@127.0.0.1:OTHER/`
 //! through, while the emulator's genuine callbacks through the same server still verify.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::sync::Arc;
+
+use oss_test_support::{isolated_command, spawn_callback_server, spawn_emulator, LINE_DEADLINE};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
-/// Bound on waiting for a child's line (never a correctness sleep).
-const LINE_DEADLINE: Duration = Duration::from_secs(60);
 /// The attacker's own key pair (not the emulator's).
 const ATTACKER_KEY: &str = include_str!("../../oss-callback/tests/data/test_key_512.pem");
 
-/// A child process killed when dropped, with its stdout lines on a channel.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Running {
-    fn start(args: &[&str]) -> Self {
-        let mut child = command()
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn oss-rs");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
-    /// The rest of the next line starting with `prefix` (trimmed), skipping others.
-    fn line_starting(&self, prefix: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(LINE_DEADLINE)
-                .expect("a line from the child process");
-            if let Some(rest) = line.trim_start().strip_prefix(prefix) {
-                return rest.trim().to_owned();
-            }
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `oss-rs` with no OSS_* variables inherited from the developer's shell.
+/// `oss-rs` with no OSS_*, ALIBABA* or RUST_LOG variable from the developer's shell and a HOME
+/// without credential files.
 fn command() -> Command {
-    let mut cmd = Command::new(BIN);
-    for var in [
-        "OSS_ACCESS_KEY_ID",
-        "OSS_ACCESS_KEY_SECRET",
-        "OSS_SESSION_TOKEN",
-        "OSS_ENDPOINT",
-        "OSS_REGION",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
+    isolated_command(BIN)
 }
 
 /// The attacker's key server on 127.0.0.1:0: serves `pem` to anyone and counts connections.
@@ -136,13 +76,12 @@ fn post(authority: &str, path: &str, headers: &http::HeaderMap, body: &[u8]) -> 
 #[test]
 fn at_sign_forgery_is_refused_without_a_fetch_and_emulator_callbacks_still_verify() {
     // The upload goes to a bucket nobody creates: this test relies on auto-create.
-    let emulator = Running::start(&[
+    let (_emulator, endpoint) = spawn_emulator(command().args([
         "emulator",
         "--listen",
         "127.0.0.1:0",
         "--auto-create-buckets",
-    ]);
-    let endpoint = emulator.line_starting("oss-emulator listening on");
+    ]));
     let emulator_authority = endpoint
         .strip_prefix("http://")
         .unwrap_or_else(|| panic!("{endpoint}"))
@@ -155,14 +94,7 @@ fn at_sign_forgery_is_refused_without_a_fetch_and_emulator_callbacks_still_verif
 
     // The trusted prefix exactly as issue 11 wrote it: no trailing slash.
     let trusted = format!("http://{emulator_authority}");
-    let callbacks = Running::start(&[
-        "callback-server",
-        "--listen",
-        "127.0.0.1:0",
-        "--trust-key-url-prefix",
-        &trusted,
-    ]);
-    let server = callbacks.line_starting("oss-rs callback-server listening on");
+    let (callbacks, server) = spawn_callback_server(&mut command(), &trusted);
     let server_authority = server.strip_prefix("http://").expect("http").to_owned();
 
     // The forgery: a key URL that starts with the trusted string but names the attacker's host.

@@ -4,80 +4,19 @@
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
+
+use oss_test_support::{
+    isolated_command, spawn_callback_server, spawn_emulator, Running, LINE_DEADLINE,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
-/// Bound on waiting for a child's line (never a correctness sleep).
-const LINE_DEADLINE: Duration = Duration::from_secs(60);
 const MIB: usize = 1024 * 1024;
-
-/// A child process killed when dropped, with its stdout lines on a channel.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Running {
-    fn start(args: &[&str]) -> Self {
-        let mut child = base_command()
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn oss-rs");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
-    fn next_line(&self) -> String {
-        self.lines
-            .recv_timeout(LINE_DEADLINE)
-            .expect("a line from the child process")
-    }
-
-    /// The next line starting with `prefix` (trimmed), skipping others.
-    fn line_starting(&self, prefix: &str) -> String {
-        loop {
-            let line = self.next_line();
-            if let Some(rest) = line.trim_start().strip_prefix(prefix) {
-                return rest.trim().to_owned();
-            }
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// `oss-rs` with no OSS_* or ALIBABA_* variables inherited from the developer's shell, and a
 /// HOME without credential files (the default chain must not find the developer's profiles).
 fn base_command() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (var, _) in std::env::vars_os() {
-        let name = var.to_string_lossy();
-        if name.starts_with("OSS_") || name.starts_with("ALIBABA") || name == "RUST_LOG" {
-            cmd.env_remove(&var);
-        }
-    }
-    cmd.env("HOME", "/nonexistent/oss-rs-test-home")
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true");
-    cmd
+    isolated_command(BIN)
 }
 
 /// An emulator and a callback server trusting its key URL.
@@ -91,26 +30,14 @@ struct Stack {
 impl Stack {
     fn start() -> Self {
         // These tests write to buckets they never create: they rely on auto-create.
-        let emulator = Running::start(&[
+        let (emulator, endpoint) = spawn_emulator(base_command().args([
             "emulator",
             "--listen",
             "127.0.0.1:0",
             "--auto-create-buckets",
-        ]);
-        let endpoint = emulator
-            .line_starting("oss-emulator listening on")
-            .to_owned();
-        assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+        ]));
         let trusted = format!("{endpoint}/");
-        let callbacks = Running::start(&[
-            "callback-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--trust-key-url-prefix",
-            &trusted,
-        ]);
-        let server = callbacks.line_starting("oss-rs callback-server listening on");
-        assert!(server.starts_with("http://127.0.0.1:"), "{server}");
+        let (callbacks, server) = spawn_callback_server(&mut base_command(), &trusted);
         Self {
             emulator,
             endpoint,

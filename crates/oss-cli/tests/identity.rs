@@ -11,74 +11,22 @@
 //! the emulator, never a timer) finishes, with requests signed by two temporary keys; and the
 //! prefix helper's credentials write inside their prefix only.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Output};
+
+use oss_test_support::{
+    empty_env_command, spawn_callback_server, spawn_emulator, Running, LINE_DEADLINE,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
-/// Bound on waiting for a child's line (never a correctness sleep).
-const LINE_DEADLINE: Duration = Duration::from_secs(60);
 const OIDC_TOKEN: &str = "rrsa-token-for-the-emulator";
 const ROLE: &str = "acs:ram::1234567890123456:role/uploader";
 
 /// `oss-rs` with an empty environment apart from HOME and the switches that keep it off the
 /// real metadata service and the developer's CLI profile.
 fn command(home: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-        .env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true");
-    cmd
-}
-
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Running {
-    fn start(home: &Path, args: &[&str]) -> Self {
-        let mut child = command(home)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn oss-rs");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
-    fn line_starting(&self, prefix: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(LINE_DEADLINE)
-                .expect("a line from the child process");
-            if let Some(rest) = line.trim_start().strip_prefix(prefix) {
-                return rest.trim().to_owned();
-            }
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    empty_env_command(BIN, home)
 }
 
 /// The emulator with its identity side, and a callback server trusting its key URL.
@@ -96,21 +44,17 @@ impl Stack {
     fn start() -> Self {
         let home = tempfile::tempdir().expect("home");
         let ca = home.path().join("sts-ca.pem");
-        let emulator = Running::start(
-            home.path(),
-            &[
-                "emulator",
-                "--listen",
-                "127.0.0.1:0",
-                "--auto-create-buckets",
-                "--identity",
-                "--sts-ca-file",
-                ca.to_str().expect("utf-8 path"),
-                "--oidc-token",
-                OIDC_TOKEN,
-            ],
-        );
-        let endpoint = emulator.line_starting("oss-emulator listening on");
+        let (emulator, endpoint) = spawn_emulator(command(home.path()).args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--auto-create-buckets",
+            "--identity",
+            "--sts-ca-file",
+            ca.to_str().expect("utf-8 path"),
+            "--oidc-token",
+            OIDC_TOKEN,
+        ]));
         let imds = emulator.line_starting("oss-emulator IMDS on");
         let sts = emulator.line_starting("oss-emulator STS on");
         assert!(imds.starts_with("http://127.0.0.1:"), "{imds}");
@@ -120,17 +64,7 @@ impl Stack {
             "the CA is written before the address is printed"
         );
         let trusted = format!("{endpoint}/");
-        let callbacks = Running::start(
-            home.path(),
-            &[
-                "callback-server",
-                "--listen",
-                "127.0.0.1:0",
-                "--trust-key-url-prefix",
-                &trusted,
-            ],
-        );
-        let server = callbacks.line_starting("oss-rs callback-server listening on");
+        let (callbacks, server) = spawn_callback_server(&mut command(home.path()), &trusted);
         Self {
             home,
             _emulator: emulator,

@@ -3,15 +3,13 @@
 //! uploaded through the library so 120 keys do not cost 120 process spawns.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
+
+use oss_test_support::{isolated_command, spawn_emulator, Running};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
-/// Bound on waiting for the emulator's first line (never a correctness sleep).
-const LINE_DEADLINE: Duration = Duration::from_secs(60);
 /// Two prefixes whose names need encoding: a space, `+`, CJK and `%` (with a literal `%20`
 /// that a double decode would turn into a space).
 const PREFIXES: [&str; 2] = ["photos 2024/", "文档+%/"];
@@ -19,39 +17,18 @@ const PER_PREFIX: usize = 60;
 
 /// A strict `oss-rs emulator`, killed when dropped.
 struct Emulator {
-    child: Child,
+    _process: Running,
     endpoint: String,
 }
 
 impl Emulator {
     fn start() -> Self {
-        let mut child = base_command()
-            .args(["emulator", "--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn oss-rs emulator");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let endpoint = loop {
-            let line: String = lines
-                .recv_timeout(LINE_DEADLINE)
-                .expect("the emulator's listening line");
-            if let Some(rest) = line.trim().strip_prefix("oss-emulator listening on") {
-                break rest.trim().to_owned();
-            }
-        };
-        assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
-        Self { child, endpoint }
+        let (process, endpoint) =
+            spawn_emulator(base_command().args(["emulator", "--listen", "127.0.0.1:0"]));
+        Self {
+            _process: process,
+            endpoint,
+        }
     }
 
     /// Runs `oss-rs <global options> ARGS` against this emulator, stdin not a terminal.
@@ -103,26 +80,10 @@ impl Emulator {
     }
 }
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `oss-rs` with no OSS_* or ALIBABA_* variables from the developer's shell and a HOME without
 /// credential files.
 fn base_command() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (var, _) in std::env::vars_os() {
-        let name = var.to_string_lossy();
-        if name.starts_with("OSS_") || name.starts_with("ALIBABA") || name == "RUST_LOG" {
-            cmd.env_remove(&var);
-        }
-    }
-    cmd.env("HOME", "/nonexistent/oss-rs-test-home")
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true");
-    cmd
+    isolated_command(BIN)
 }
 
 fn runtime() -> tokio::runtime::Runtime {

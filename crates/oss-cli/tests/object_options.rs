@@ -2,27 +2,17 @@
 //! `oss-rs emulator` on 127.0.0.1:0. For presign they are signed headers: an upload that sends
 //! them is stored with them, one that changes them is refused.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+
+use oss_test_support::{isolated_command, spawn_emulator, Running, LINE_DEADLINE as DEADLINE};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
-/// Bound on waiting for the emulator's first line or an answer (never a correctness sleep).
-const DEADLINE: Duration = Duration::from_secs(60);
 
 fn oss_rs() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (var, _) in std::env::vars_os() {
-        let name = var.to_string_lossy();
-        if name.starts_with("OSS_") || name.starts_with("ALIBABA") || name == "RUST_LOG" {
-            cmd.env_remove(&var);
-        }
-    }
-    cmd.env("HOME", "/nonexistent/oss-rs-test-home")
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-        .env("OSS_ACCESS_KEY_ID", "ak")
+    let mut cmd = isolated_command(BIN);
+    cmd.env("OSS_ACCESS_KEY_ID", "ak")
         .env("OSS_ACCESS_KEY_SECRET", "sk")
         .env("OSS_REGION", "cn-hangzhou")
         .stdin(Stdio::null());
@@ -30,41 +20,27 @@ fn oss_rs() -> Command {
 }
 
 struct Emulator {
-    child: Child,
+    _process: Running,
     endpoint: String,
 }
 
 impl Emulator {
     fn start() -> Self {
-        let mut child = oss_rs()
-            .args([
-                "emulator",
-                "--listen",
-                "127.0.0.1:0",
-                "--create-bucket",
-                "bkt",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the emulator");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let endpoint = loop {
-            let line = rx.recv_timeout(DEADLINE).expect("the emulator's address");
-            if let Some(rest) = line.trim().strip_prefix("oss-emulator listening on") {
-                break rest.trim().to_owned();
-            }
-        };
-        Self { child, endpoint }
+        let (process, endpoint) = spawn_emulator(
+            oss_rs()
+                .args([
+                    "emulator",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--create-bucket",
+                    "bkt",
+                ])
+                .stderr(Stdio::null()),
+        );
+        Self {
+            _process: process,
+            endpoint,
+        }
     }
 
     /// `oss-rs --endpoint <emulator> ARGS`, asserting success; stdout.
@@ -77,13 +53,6 @@ impl Emulator {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{args:?}: {stderr}");
         String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

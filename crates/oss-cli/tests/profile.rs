@@ -2,15 +2,12 @@
 //! against `oss-rs emulator` and `oss-rs callback-server` on 127.0.0.1:0; and
 //! `oss-rs credentials`, which names the file and never prints the secret.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
+
+use oss_test_support::{empty_env_command, spawn_callback_server, spawn_emulator};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
-/// Bound on waiting for a child's line (never a correctness sleep).
-const LINE_DEADLINE: Duration = Duration::from_secs(60);
 /// The emulator's default secret: it must never appear in any output.
 const SECRET: &str = "sk";
 const INI: &str =
@@ -20,59 +17,7 @@ const INI: &str =
 /// `oss-rs` with an empty environment apart from HOME and the metadata switch: no OSS_* or
 /// ALIBABA_* variable reaches the child, and nothing can contact 100.100.100.200.
 fn command(home: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-        .env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true");
-    cmd
-}
-
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Running {
-    fn start(home: &Path, args: &[&str]) -> Self {
-        let mut child = command(home)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn oss-rs");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
-    fn line_starting(&self, prefix: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(LINE_DEADLINE)
-                .expect("a line from the child process");
-            if let Some(rest) = line.trim_start().strip_prefix(prefix) {
-                return rest.trim().to_owned();
-            }
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    empty_env_command(BIN, home)
 }
 
 #[test]
@@ -86,29 +31,14 @@ fn profile_from_an_ini_file_uploads_with_a_callback_and_credentials_names_the_fi
     std::fs::write(&file, b"hello from an INI profile\n").expect("write file");
 
     // This test writes to a bucket it never creates: it relies on auto-create.
-    let emulator = Running::start(
-        home.path(),
-        &[
-            "emulator",
-            "--listen",
-            "127.0.0.1:0",
-            "--auto-create-buckets",
-        ],
-    );
-    let endpoint = emulator.line_starting("oss-emulator listening on");
-    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    let (_emulator, endpoint) = spawn_emulator(command(home.path()).args([
+        "emulator",
+        "--listen",
+        "127.0.0.1:0",
+        "--auto-create-buckets",
+    ]));
     let trusted = format!("{endpoint}/");
-    let callbacks = Running::start(
-        home.path(),
-        &[
-            "callback-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--trust-key-url-prefix",
-            &trusted,
-        ],
-    );
-    let server = callbacks.line_starting("oss-rs callback-server listening on");
+    let (callbacks, server) = spawn_callback_server(&mut command(home.path()), &trusted);
     let callback_url = format!("{server}/oss-callback");
     let globals = [
         "--endpoint",

@@ -1,28 +1,17 @@
 //! Mistakes that used to pass silently now stop with a clear error (or warn when the input could
 //! be meant): each test asserts the message and the exit code of the `oss-rs` binary.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
+
+use oss_test_support::{isolated_command, spawn_emulator, Running};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
-/// Bound on waiting for the emulator's first line (never a correctness sleep).
-const LINE_DEADLINE: Duration = Duration::from_secs(60);
 
 /// `oss-rs` with no OSS_*/ALIBABA_* variables from the developer's shell, static test keys
 /// and no credential files.
 fn oss_rs() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (var, _) in std::env::vars_os() {
-        let name = var.to_string_lossy();
-        if name.starts_with("OSS_") || name.starts_with("ALIBABA") || name == "RUST_LOG" {
-            cmd.env_remove(&var);
-        }
-    }
-    cmd.env("HOME", "/nonexistent/oss-rs-test-home")
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-        .env("OSS_ACCESS_KEY_ID", "ak")
+    let mut cmd = isolated_command(BIN);
+    cmd.env("OSS_ACCESS_KEY_ID", "ak")
         .env("OSS_ACCESS_KEY_SECRET", "sk")
         .stdin(Stdio::null());
     cmd
@@ -39,51 +28,28 @@ fn run(args: &[&str]) -> (Option<i32>, String, String) {
 
 /// `oss-rs emulator` on a free port with one bucket, killed when dropped.
 struct Emulator {
-    child: Child,
+    _process: Running,
     endpoint: String,
 }
 
 impl Emulator {
     fn start(bucket: &str) -> Self {
-        let mut child = oss_rs()
-            .args([
-                "--region",
-                "cn-hangzhou",
-                "emulator",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .args(["--create-bucket", bucket])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the emulator");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let endpoint = loop {
-            let line = rx
-                .recv_timeout(LINE_DEADLINE)
-                .expect("the emulator's address");
-            if let Some(rest) = line.trim().strip_prefix("oss-emulator listening on") {
-                break rest.trim().to_owned();
-            }
-        };
-        Self { child, endpoint }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let (process, endpoint) = spawn_emulator(
+            oss_rs()
+                .args([
+                    "--region",
+                    "cn-hangzhou",
+                    "emulator",
+                    "--listen",
+                    "127.0.0.1:0",
+                ])
+                .args(["--create-bucket", bucket])
+                .stderr(Stdio::null()),
+        );
+        Self {
+            _process: process,
+            endpoint,
+        }
     }
 }
 

@@ -184,7 +184,10 @@ async fn handle(
         return reply(StatusCode::OK, "OK".into());
     }
     if !verified {
-        return reply(StatusCode::BAD_REQUEST, r#"{"Status":"BadSignature"}"#.into());
+        return reply(
+            StatusCode::BAD_REQUEST,
+            r#"{"Status":"BadSignature"}"#.into(),
+        );
     }
     let answer = match state.answer {
         Answer::StatusOk => r#"{"Status":"OK"}"#.to_owned(),

@@ -8,7 +8,8 @@
 //! - [`Endpoint`], [`Scheme`] and [`Addressing`] turn a bucket and key into a URL
 //!   (virtual-hosted, path-style or CNAME), percent-encoded with the rule V4 signs
 //!   ([`percent_encode`]).
-//! - [`Crc64`] is the `x-oss-hash-crc64ecma` checksum, streaming and combinable.
+//! - [`Crc64`] is the `x-oss-hash-crc64ecma` checksum, streaming and combinable; [`Crc64Combiner`]
+//!   combines parts of one length with a precomputed shift.
 //! - [`limits`] holds OSS's multipart limits.
 //! - [`CallbackFailure`] is the record of a 203 `CallbackFailed` answer, the same from the
 //!   transport to the CLI; [`ServiceFields`] is what every level copies from an OSS error
@@ -45,7 +46,7 @@ mod region;
 
 pub use bucket::BucketName;
 pub use callback::{CallbackFailure, ServiceFields};
-pub use crc::Crc64;
+pub use crc::{Crc64, Crc64Combiner};
 pub use encoding::{encode_query, percent_encode, percent_encode_chunks};
 pub use endpoint::{Addressing, Endpoint, Scheme};
 pub use error::Error;
