@@ -278,20 +278,19 @@ impl Download {
         let received = Arc::new(AtomicU64::new(received));
         let record = Arc::new(tokio::sync::Mutex::new(record));
         let todo: Vec<u64> = (0..parts).filter(|i| crcs[*i as usize].is_none()).collect();
+        let sink = RangeSink {
+            file: &file,
+            etag: &etag,
+            pin: head.etag.is_some(),
+            total: size,
+            received: &received,
+        };
         let mut results = futures_util::stream::iter(todo)
             .map(|index| {
                 let start = index * part_size;
                 let len = range_len(index);
-                self.fetch_range(
-                    &file,
-                    &etag,
-                    head.etag.is_some(),
-                    start,
-                    len,
-                    size,
-                    &received,
-                )
-                .map_ok(move |crc| (index, len, crc))
+                self.fetch_range(&sink, start, len)
+                    .map_ok(move |crc| (index, len, crc))
             })
             .buffer_unordered(parallelism);
         while let Some(done) = results.next().await {
@@ -398,17 +397,14 @@ impl Download {
     }
 
     /// Fetches `start..start+len` into the temp file at `start`; returns the range's CRC-64.
-    #[allow(clippy::too_many_arguments)]
-    async fn fetch_range(
-        &self,
-        file: &Arc<std::fs::File>,
-        etag: &str,
-        pin: bool,
-        start: u64,
-        len: u64,
-        total: u64,
-        received: &Arc<AtomicU64>,
-    ) -> Result<u64, Error> {
+    async fn fetch_range(&self, sink: &RangeSink<'_>, start: u64, len: u64) -> Result<u64, Error> {
+        let RangeSink {
+            file,
+            etag,
+            pin,
+            total,
+            received,
+        } = *sink;
         let mut get = self
             .client
             .get_object(self.key.clone())
@@ -445,6 +441,16 @@ impl Download {
         check_length(&target, crc.len(), len)?;
         Ok(crc.finish())
     }
+}
+
+/// What every ranged GET of one download shares: the temp file, the ETag it is pinned to (when
+/// `pin`), the object's size and the bytes received so far by all ranges.
+struct RangeSink<'a> {
+    file: &'a Arc<std::fs::File>,
+    etag: &'a str,
+    pin: bool,
+    total: u64,
+    received: &'a Arc<AtomicU64>,
 }
 
 /// Writes `buf` at `offset` on a blocking thread; returns the emptied buffer for reuse.

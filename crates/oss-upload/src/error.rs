@@ -29,6 +29,16 @@ pub enum Error {
         message: String,
     },
 
+    /// Callback variables were given without a callback. OSS would ignore them, so the upload
+    /// is refused before anything is sent.
+    #[error(
+        "callback variables for oss key `{key}` without a callback (set one with with_callback)"
+    )]
+    CallbackVarsWithoutCallback {
+        /// The object key of the upload.
+        key: String,
+    },
+
     /// The callback could not be encoded (invalid template, variable, URL).
     #[error("invalid upload callback")]
     Callback(#[source] oss_callback::Error),

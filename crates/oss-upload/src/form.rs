@@ -17,8 +17,8 @@ use crate::options::{insert, ObjectOptions};
 use crate::output::UploadOutput;
 use crate::policy::{PolicyCondition, PostPolicy};
 use crate::progress::{Progress, Tracker};
-use crate::simple::upload_output;
 use crate::source::{digest_file, file_meta, io_err, UploadSource};
+use crate::spec::UploadSpec;
 use crate::Error;
 use oss_transport::ExpectedCrc64;
 use oss_types::Crc64;
@@ -102,13 +102,16 @@ impl BrowserFormRequest {
     /// [`Error::Config`] without region or credentials, [`Error::Sign`],
     /// [`Error::InvalidArgument`] for a bad policy.
     pub async fn sign(self) -> Result<BrowserForm, Error> {
-        sign_form(
-            &self.client,
+        let spec = UploadSpec::new(
             &self.key,
-            self.policy,
             &self.options,
             self.callback.as_ref(),
             self.vars.as_ref(),
+        );
+        sign_form(
+            &self.client,
+            spec,
+            self.policy,
             self.time.unwrap_or_else(SystemTime::now),
             false,
         )
@@ -117,17 +120,20 @@ impl BrowserFormRequest {
 }
 
 /// The fields of a signed form.
-#[allow(clippy::too_many_arguments)]
 async fn sign_form(
     client: &Client,
-    key: &str,
+    spec: UploadSpec<'_>,
     mut policy: PostPolicy,
-    options: &ObjectOptions,
-    callback: Option<&Callback>,
-    vars: Option<&CallbackVars>,
     time: SystemTime,
     explicit_content_type: bool,
 ) -> Result<BrowserForm, Error> {
+    spec.check()?;
+    let UploadSpec {
+        key,
+        options,
+        callback,
+        vars,
+    } = spec;
     let creds = client.credentials().await?;
     let region = client.region()?;
     let product = client.inner.product;
@@ -278,17 +284,13 @@ impl PostObject {
         for c in self.conditions {
             policy = policy.with_condition(c);
         }
-        let form = sign_form(
-            &self.client,
+        let spec = UploadSpec::new(
             &self.key,
-            policy,
             &self.options,
             self.callback.as_ref(),
             self.vars.as_ref(),
-            now,
-            true,
-        )
-        .await?;
+        );
+        let form = sign_form(&self.client, spec, policy, now, true).await?;
         // Random, so no file content can contain it and end a part early.
         let boundary = format!(
             "oss-rs-{:016x}{:016x}",
@@ -384,7 +386,7 @@ impl PostObject {
             .client
             .execute(req, &Ctx::new("PostObject", &self.key), Some(crc))
             .await?;
-        Ok(upload_output(resp, has_callback))
+        Ok(UploadOutput::from_response(resp, has_callback))
     }
 }
 

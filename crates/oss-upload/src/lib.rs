@@ -113,6 +113,7 @@
 
 mod buffer_pool;
 mod checkpoint;
+mod checksum;
 mod client;
 mod content_type;
 mod download;
@@ -133,6 +134,7 @@ mod raw;
 mod resumable;
 mod simple;
 mod source;
+mod spec;
 mod wire;
 
 pub use checkpoint::{CheckpointPart, CheckpointRecord, CheckpointRejection};
@@ -153,7 +155,7 @@ pub use output::{CallbackResponse, UploadOutput};
 pub use part_size::{effective_part_size, part_count, DEFAULT_PARALLELISM, DEFAULT_PART_SIZE};
 pub use policy::{PolicyCondition, PostPolicy};
 pub use progress::{Progress, ProgressEvent};
-pub use raw::UploadedPart;
+pub use raw::{CompleteParts, UploadedPart};
 pub use resumable::ResumableUpload;
 pub use simple::PutObject;
 pub use source::{BodyStream, UploadSource};

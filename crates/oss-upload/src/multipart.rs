@@ -8,9 +8,11 @@ use tracing::Instrument as _;
 use crate::client::Client;
 use crate::options::{ContentMd5, ObjectOptions};
 use crate::output::UploadOutput;
-use crate::parts::{complete_parts, upload_parts, wrap, Feed, PartSettings, RangeData};
+use crate::parts::{upload_parts, wrap, Feed, PartSession, PartSettings, RangeData};
 use crate::progress::{Progress, Tracker};
+use crate::raw::CompleteParts;
 use crate::source::{file_meta, StreamParts, UploadSource};
+use crate::spec::UploadSpec;
 use crate::Error;
 
 /// Builder for a multipart upload (see [`Client::multipart_upload`]).
@@ -107,6 +109,13 @@ impl MultipartUpload {
     /// Initiate or the single PutObject fails, [`Error::InvalidArgument`], [`Error::Io`],
     /// [`Error::Stream`].
     pub async fn send(self) -> Result<UploadOutput, Error> {
+        UploadSpec::new(
+            &self.key,
+            &self.options,
+            self.callback.as_ref(),
+            self.vars.as_ref(),
+        )
+        .check()?;
         let span = tracing::info_span!("multipart_upload", bucket = %self.client.bucket(), key = %self.key);
         self.run().instrument(span).await
     }
@@ -184,26 +193,27 @@ impl MultipartUpload {
         let md5 = matches!(self.options.content_md5, ContentMd5::Compute);
         let result = async {
             let parts = upload_parts(
-                &client,
-                &key,
-                &upload_id,
+                &PartSession {
+                    client: &client,
+                    key: &key,
+                    upload_id: &upload_id,
+                    md5,
+                    tracker: &tracker,
+                    ckpt: None,
+                },
                 &mut feed,
                 self.settings.parallelism(),
-                md5,
-                &tracker,
-                None,
             )
             .await?;
-            complete_parts(
-                &client,
+            let spec = UploadSpec::new(
                 &key,
-                &upload_id,
-                &parts,
+                &self.options,
                 self.callback.as_ref(),
                 self.vars.as_ref(),
-                &self.options,
-            )
-            .await
+            );
+            client
+                .complete(spec, &upload_id, CompleteParts::Uploaded(&parts))
+                .await
         }
         .await;
         match result {

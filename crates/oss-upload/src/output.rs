@@ -45,6 +45,16 @@ pub struct UploadOutput {
 }
 
 impl UploadOutput {
+    /// The output of a successful upload answer; its body is the callback server's answer when
+    /// the upload carried a callback.
+    pub(crate) fn from_response(resp: oss_transport::Response, has_callback: bool) -> Self {
+        let mut out = Self::from_headers(&resp.headers);
+        if has_callback {
+            out.callback = Some(CallbackResponse { body: resp.body });
+        }
+        out
+    }
+
     pub(crate) fn from_headers(headers: &http::HeaderMap) -> Self {
         let get = |n: &str| {
             headers

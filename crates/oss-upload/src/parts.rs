@@ -7,22 +7,17 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
-use oss_callback::{Callback, CallbackVars};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::buffer_pool::BufferPool;
 use crate::checkpoint::{self, CheckpointPart, CheckpointRecord};
 use crate::client::Client;
-use crate::options::ObjectOptions;
-use crate::output::UploadOutput;
 use crate::part_size::{effective_part_size, part_count, part_range, DEFAULT_PARALLELISM};
 use crate::progress::{ProgressEvent, Tracker};
 use crate::raw::UploadedPart;
 use crate::source::{read_range, StreamParts};
-use crate::wire::CompletedPart;
 use crate::Error;
 use oss_types::limits::{MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE};
-use oss_types::Crc64;
 
 /// Part size and parallelism shared by the multipart and resumable uploaders.
 #[derive(Debug, Clone, Copy, Default)]
@@ -78,34 +73,6 @@ pub(crate) fn wrap(client: &Client, key: &str, upload_id: &str, e: Error) -> Err
             source: Box::new(e),
         },
     }
-}
-
-/// Completes with all `parts`, checking the combined CRC-64.
-pub(crate) async fn complete_parts(
-    client: &Client,
-    key: &str,
-    upload_id: &str,
-    parts: &[UploadedPart],
-    callback: Option<&Callback>,
-    vars: Option<&CallbackVars>,
-    options: &ObjectOptions,
-) -> Result<UploadOutput, Error> {
-    let mut sorted: Vec<&UploadedPart> = parts.iter().collect();
-    sorted.sort_by_key(|p| p.part_number);
-    let crc = Crc64::combine_parts(sorted.iter().map(|p| (p.crc64, p.size)));
-    let total: u64 = sorted.iter().map(|p| p.size).sum();
-    let list: Vec<CompletedPart> = sorted.iter().map(|p| CompletedPart::from(*p)).collect();
-    client
-        .complete_checked(
-            key,
-            upload_id,
-            &list,
-            callback,
-            vars,
-            options,
-            Some((crc, total)),
-        )
-        .await
 }
 
 /// Where ranged parts come from.
@@ -264,19 +231,26 @@ async fn save_record(path: &std::path::Path, record: &CheckpointRecord) -> Resul
     })
 }
 
+/// One initiated multipart upload, as its part uploads see it: where the parts go, how each
+/// is sent, and who hears of it.
+pub(crate) struct PartSession<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) key: &'a str,
+    pub(crate) upload_id: &'a str,
+    /// Send `Content-MD5` with each part.
+    pub(crate) md5: bool,
+    pub(crate) tracker: &'a Tracker,
+    /// Where finished parts are recorded (resumable uploads).
+    pub(crate) ckpt: Option<&'a CheckpointWriter>,
+}
+
 /// Uploads every part `feed` yields, at most `parallelism` at a time (a semaphore bounds the
-/// parts in memory), recording each in `ckpt` when given. Stops at the first error (parts in
-/// flight are dropped).
-#[allow(clippy::too_many_arguments)]
+/// parts in memory), recording each in the session's checkpoint when it has one. Stops at the
+/// first error (parts in flight are dropped).
 pub(crate) async fn upload_parts(
-    client: &Client,
-    key: &str,
-    upload_id: &str,
+    session: &PartSession<'_>,
     feed: &mut Feed,
     parallelism: usize,
-    md5: bool,
-    tracker: &Tracker,
-    ckpt: Option<&CheckpointWriter>,
 ) -> Result<Vec<UploadedPart>, Error> {
     let sem = Arc::new(Semaphore::new(parallelism.max(1)));
     let buffers = BufferPool::default();
@@ -309,9 +283,7 @@ pub(crate) async fn upload_parts(
             }
         };
         let Some(job) = job else { break };
-        running.push(run_job(
-            client, key, upload_id, job, permit, &buffers, md5, tracker, ckpt,
-        ));
+        running.push(run_job(session, job, permit, &buffers));
     }
     while let Some(r) = running.next().await {
         done.push(r?);
@@ -319,18 +291,20 @@ pub(crate) async fn upload_parts(
     Ok(done)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn run_job(
-    client: &Client,
-    key: &str,
-    upload_id: &str,
+    session: &PartSession<'_>,
     job: Job,
     permit: OwnedSemaphorePermit,
     buffers: &BufferPool,
-    md5: bool,
-    tracker: &Tracker,
-    ckpt: Option<&CheckpointWriter>,
 ) -> Result<UploadedPart, Error> {
+    let PartSession {
+        client,
+        key,
+        upload_id,
+        md5,
+        tracker,
+        ckpt,
+    } = *session;
     let data = match job.data {
         JobData::Ready(b) => b,
         JobData::File { path, offset, len } => read_range(&path, offset, len, buffers).await?,

@@ -10,7 +10,7 @@ use crate::client::{Client, Ctx};
 use crate::options::{insert, ObjectOptions};
 use crate::output::UploadOutput;
 use crate::progress::Tracker;
-use crate::simple::{apply_callback, upload_output};
+use crate::spec::UploadSpec;
 use crate::wire::{self, CompletedPart, ListedPart};
 use crate::Error;
 use oss_transport::ExpectedCrc64;
@@ -37,6 +37,17 @@ impl From<&UploadedPart> for CompletedPart {
             etag: p.etag.clone(),
         }
     }
+}
+
+/// The parts a CompleteMultipartUpload names (see [`Client::complete_multipart_upload`]).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum CompleteParts<'a> {
+    /// Part numbers and ETags only (from ListParts, or kept by the caller).
+    Listed(&'a [CompletedPart]),
+    /// The parts [`Client::upload_part`] returned: their combined CRC-64 is also checked
+    /// against the answer, and a `NoSuchUpload` is confirmed by size and CRC-64.
+    Uploaded(&'a [UploadedPart]),
 }
 
 impl Client {
@@ -100,7 +111,7 @@ impl Client {
                 message: format!("{part_number} is not in 1..=10000"),
             });
         }
-        let crc = Crc64::checksum(&data);
+        let crc = crate::checksum::upload_crc(self.inner.crc_check, &data);
         let size = data.len() as u64;
         let mut headers = HeaderMap::new();
         if content_md5 {
@@ -122,7 +133,7 @@ impl Client {
         let ctx = Ctx::new(op, key).with_upload(upload_id);
         let span = tracing::debug_span!("upload_part", part_number);
         let resp = tracing::Instrument::instrument(
-            self.execute(req, &ctx, Some(ExpectedCrc64::Known(crc))),
+            self.execute(req, &ctx, crc.map(ExpectedCrc64::Known)),
             span,
         )
         .await?;
@@ -137,47 +148,61 @@ impl Client {
             part_number,
             etag,
             size,
-            crc64: crc,
+            // With the check off nothing was hashed; Complete then neither combines nor compares.
+            crc64: crc.unwrap_or(0),
         })
     }
 
-    /// CompleteMultipartUpload with `parts` (sorted here), optionally with a callback. When
-    /// `expected_crc` is given (and CRC checks are on) it must equal the response's CRC-64.
+    /// CompleteMultipartUpload, optionally with a callback: the one Complete entry point.
     ///
-    /// If OSS answers `NoSuchUpload` (a retried Complete whose first answer was lost), the object
-    /// is checked with HeadObject: when its size (and CRC-64, when known) match, the upload is
-    /// reported as completed (without the callback's answer, which was lost).
+    /// With [`CompleteParts::Uploaded`] the combined CRC-64 of the parts (when CRC checks are
+    /// on) must equal the answer's, and if OSS answers `NoSuchUpload` (a retried Complete whose
+    /// first answer was lost) the object is checked with HeadObject: when its size and CRC-64
+    /// match, the upload is reported as completed (without the callback's answer, which was
+    /// lost). With [`CompleteParts::Listed`] neither check is possible.
     ///
     /// # Errors
-    /// [`Error::CallbackFailed`] (object stored), [`Error::Request`], [`Error::CrcMismatch`].
+    /// [`Error::CallbackFailed`] (object stored), [`Error::Request`], [`Error::CrcMismatch`],
+    /// [`Error::CallbackVarsWithoutCallback`].
     pub async fn complete_multipart_upload(
         &self,
         key: &str,
         upload_id: &str,
-        parts: &[CompletedPart],
+        parts: CompleteParts<'_>,
         callback: Option<&Callback>,
         vars: Option<&CallbackVars>,
         options: &ObjectOptions,
     ) -> Result<UploadOutput, Error> {
-        self.complete_checked(key, upload_id, parts, callback, vars, options, None)
-            .await
+        let spec = UploadSpec::new(key, options, callback, vars);
+        self.complete(spec, upload_id, parts).await
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn complete_checked(
+    /// Complete for the uploaders and the public entry point alike.
+    pub(crate) async fn complete(
         &self,
-        key: &str,
+        spec: UploadSpec<'_>,
         upload_id: &str,
-        parts: &[CompletedPart],
-        callback: Option<&Callback>,
-        vars: Option<&CallbackVars>,
-        options: &ObjectOptions,
-        expected: Option<(u64, u64)>, // (crc, total size)
+        parts: CompleteParts<'_>,
     ) -> Result<UploadOutput, Error> {
-        let body = wire::complete_body(parts);
+        let key = spec.key;
+        let (list, expected): (Vec<CompletedPart>, Option<(u64, u64)>) = match parts {
+            CompleteParts::Listed(list) => (list.to_vec(), None),
+            CompleteParts::Uploaded(parts) => {
+                let mut sorted: Vec<&UploadedPart> = parts.iter().collect();
+                sorted.sort_by_key(|p| p.part_number);
+                let crc = match self.inner.crc_check {
+                    true => Crc64::combine_parts(sorted.iter().map(|p| (p.crc64, p.size))),
+                    false => 0,
+                };
+                let total: u64 = sorted.iter().map(|p| p.size).sum();
+                let list = sorted.iter().map(|p| CompletedPart::from(*p)).collect();
+                (list, Some((crc, total)))
+            }
+        };
+        let body = wire::complete_body(&list);
         let mut headers = HeaderMap::new();
-        options.apply_complete(&mut headers)?;
-        let intent = apply_callback(&mut headers, callback, vars)?;
+        spec.options.apply_complete(&mut headers)?;
+        let intent = spec.apply_callback(&mut headers)?;
         let d: [u8; 16] = md5::Md5::digest(body.as_bytes()).into();
         insert(
             &mut headers,
@@ -207,7 +232,7 @@ impl Client {
             Err(e) => return Err(e),
         };
         if intent.is_some() {
-            return Ok(upload_output(resp, true));
+            return Ok(UploadOutput::from_response(resp, true));
         }
         let mut out = UploadOutput::from_headers(&resp.headers);
         if !resp.body.is_empty() {
@@ -250,24 +275,6 @@ impl Client {
             });
         }
         Err(original)
-    }
-
-    /// CompleteMultipartUpload from the parts [`Client::upload_part`] returned: like
-    /// [`Client::complete_multipart_upload`], and also checks the combined CRC-64 against the
-    /// response and, on `NoSuchUpload`, confirms a completed object by size and CRC-64.
-    ///
-    /// # Errors
-    /// As [`Client::complete_multipart_upload`], plus [`Error::CrcMismatch`].
-    pub async fn complete_uploaded_parts(
-        &self,
-        key: &str,
-        upload_id: &str,
-        parts: &[UploadedPart],
-        callback: Option<&Callback>,
-        vars: Option<&CallbackVars>,
-        options: &ObjectOptions,
-    ) -> Result<UploadOutput, Error> {
-        crate::parts::complete_parts(self, key, upload_id, parts, callback, vars, options).await
     }
 
     /// AbortMultipartUpload: removes the upload and its parts.

@@ -15,11 +15,13 @@ use crate::options::{ContentMd5, ObjectOptions};
 use crate::output::UploadOutput;
 use crate::part_size::part_count;
 use crate::parts::{
-    complete_parts, upload_parts, wrap, CheckpointWriter, Feed, PartSettings, RangeData,
+    upload_parts, wrap, CheckpointWriter, Feed, PartSession, PartSettings, RangeData,
 };
 use crate::progress::{Progress, ProgressEvent, Tracker};
+use crate::raw::CompleteParts;
 use crate::raw::UploadedPart;
 use crate::source::{file_meta, io_err};
+use crate::spec::UploadSpec;
 use crate::Error;
 
 /// Builder for a resumable upload of a local file (see [`Client::resumable_upload`]).
@@ -132,6 +134,13 @@ impl ResumableUpload {
     /// (the checkpoint and the parts are kept for the next run), [`Error::Checkpoint`],
     /// [`Error::Io`], [`Error::Request`] when Initiate fails.
     pub async fn send(self) -> Result<UploadOutput, Error> {
+        UploadSpec::new(
+            &self.key,
+            &self.options,
+            self.callback.as_ref(),
+            self.vars.as_ref(),
+        )
+        .check()?;
         let span = tracing::info_span!("resumable_upload", bucket = %self.client.bucket(), key = %self.key);
         self.run().instrument(span).await
     }
@@ -200,14 +209,16 @@ impl ResumableUpload {
         let key = self.key.clone();
         let result = async {
             let mut parts = upload_parts(
-                &client,
-                &key,
-                &upload_id,
+                &PartSession {
+                    client: &client,
+                    key: &key,
+                    upload_id: &upload_id,
+                    md5,
+                    tracker: &tracker,
+                    ckpt: Some(&writer),
+                },
                 &mut feed,
                 self.settings.parallelism(),
-                md5,
-                &tracker,
-                Some(&writer),
             )
             .await?;
             let (now_size, now_mtime) = file_meta(&abs).await?;
@@ -218,16 +229,15 @@ impl ResumableUpload {
                 ));
             }
             parts.extend(done.into_values());
-            complete_parts(
-                &client,
+            let spec = UploadSpec::new(
                 &key,
-                &upload_id,
-                &parts,
+                &self.options,
                 self.callback.as_ref(),
                 self.vars.as_ref(),
-                &self.options,
-            )
-            .await
+            );
+            client
+                .complete(spec, &upload_id, CompleteParts::Uploaded(&parts))
+                .await
         }
         .await;
         match result {

@@ -8,14 +8,15 @@ use futures_util::StreamExt;
 use http::{HeaderMap, Method};
 use md5::Digest as _;
 use oss_callback::{Callback, CallbackVars};
-use oss_transport::{Body, Request, Response};
+use oss_transport::{Body, Request};
 use tracing::Instrument as _;
 
 use crate::client::{Client, Ctx};
 use crate::options::{insert, ContentMd5, ObjectOptions};
-use crate::output::{CallbackResponse, UploadOutput};
+use crate::output::UploadOutput;
 use crate::progress::{Progress, Tracker};
 use crate::source::{digest_file, file_meta, UploadSource};
+use crate::spec::UploadSpec;
 use crate::Error;
 use oss_transport::{CallbackCarrier, ExpectedCrc64};
 use oss_types::Crc64;
@@ -31,31 +32,6 @@ pub struct PutObject {
     callback: Option<Callback>,
     vars: Option<CallbackVars>,
     progress: Option<Progress>,
-}
-
-/// Sets `x-oss-callback` / `x-oss-callback-var` (before signing); returns the intent to
-/// declare on the request.
-pub(crate) fn apply_callback(
-    headers: &mut HeaderMap,
-    callback: Option<&Callback>,
-    vars: Option<&CallbackVars>,
-) -> Result<Option<CallbackCarrier>, Error> {
-    match callback {
-        Some(cb) => {
-            oss_callback::encode_headers(cb, vars, headers)?;
-            Ok(Some(CallbackCarrier::Header))
-        }
-        None => Ok(None),
-    }
-}
-
-/// The output of a successful upload response.
-pub(crate) fn upload_output(resp: Response, has_callback: bool) -> UploadOutput {
-    let mut out = UploadOutput::from_headers(&resp.headers);
-    if has_callback {
-        out.callback = Some(CallbackResponse { body: resp.body });
-    }
-    out
 }
 
 impl Client {
@@ -122,13 +98,14 @@ impl PutObject {
         } = self;
         let mut headers = HeaderMap::new();
         options.apply(&key, &mut headers)?;
-        let intent = apply_callback(&mut headers, callback.as_ref(), vars.as_ref())?;
+        let intent = UploadSpec::new(&key, &options, callback.as_ref(), vars.as_ref())
+            .apply_callback(&mut headers)?;
         let want_md5 = matches!(options.content_md5, ContentMd5::Compute);
         if let ContentMd5::Value(v) = &options.content_md5 {
             insert(&mut headers, "content-md5", v)?;
         }
         let b64 = |d: [u8; 16]| base64::engine::general_purpose::STANDARD.encode(d);
-        let (body, crc, total): (Body, ExpectedCrc64, u64) = match source {
+        let (body, crc, total): (Body, Option<ExpectedCrc64>, u64) = match source {
             UploadSource::Bytes(b) => {
                 if want_md5 {
                     insert(
@@ -137,23 +114,28 @@ impl PutObject {
                         &b64(md5::Md5::digest(&b).into()),
                     )?;
                 }
-                let crc = Crc64::checksum(&b);
+                let crc = crate::checksum::upload_crc(client.inner.crc_check, &b);
                 let len = b.len() as u64;
-                (Body::Bytes(b), ExpectedCrc64::Known(crc), len)
+                (Body::Bytes(b), crc.map(ExpectedCrc64::Known), len)
             }
             UploadSource::File(path) => {
                 let (len, _) = file_meta(&path).await?;
-                let (crc, read, md5) = digest_file(&path, want_md5).await?;
-                if read != len {
-                    return Err(crate::source::io_err(
-                        &path,
-                        std::io::Error::other("file changed while it was read"),
-                    ));
+                // With the CRC check off and no MD5 asked for, the file is read once: to send it.
+                let mut crc = None;
+                if client.inner.crc_check || want_md5 {
+                    let (c, read, md5) = digest_file(&path, want_md5).await?;
+                    if read != len {
+                        return Err(crate::source::io_err(
+                            &path,
+                            std::io::Error::other("file changed while it was read"),
+                        ));
+                    }
+                    if let Some(d) = md5 {
+                        insert(&mut headers, "content-md5", &b64(d))?;
+                    }
+                    crc = Some(c).filter(|_| client.inner.crc_check);
                 }
-                if let Some(d) = md5 {
-                    insert(&mut headers, "content-md5", &b64(d))?;
-                }
-                (Body::file(path, 0, len), ExpectedCrc64::Known(crc), len)
+                (Body::file(path, 0, len), crc.map(ExpectedCrc64::Known), len)
             }
             UploadSource::Stream { stream, len } => {
                 let len = len.ok_or_else(|| Error::InvalidArgument {
@@ -174,7 +156,7 @@ impl PutObject {
                         crc.update(c);
                     }
                 });
-                (Body::stream(stream), ExpectedCrc64::Running(running), len)
+                (Body::stream(stream), Some(ExpectedCrc64::Running(running)), len)
             }
         };
         let tracker = Tracker::new(progress, Some(total));
@@ -185,9 +167,9 @@ impl PutObject {
         let req = Client::with_callback_intent(req, intent);
         let req = Client::with_tracking(req, &tracker, "PutObject");
         let resp = client
-            .execute(req, &Ctx::new("PutObject", &key), Some(crc))
+            .execute(req, &Ctx::new("PutObject", &key), crc)
             .await?;
-        Ok(upload_output(resp, intent.is_some()))
+        Ok(UploadOutput::from_response(resp, intent.is_some()))
     }
 }
 
@@ -223,7 +205,7 @@ impl Client {
                 Some(ExpectedCrc64::Known(crc)),
             )
             .await?;
-        Ok(upload_output(resp, has_callback))
+        Ok(UploadOutput::from_response(resp, has_callback))
     }
 }
 

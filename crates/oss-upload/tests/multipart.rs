@@ -6,8 +6,8 @@ use bytes::Bytes;
 use oss_callback::CallbackBodyType;
 use oss_emulator::Operation;
 use oss_upload::{
-    effective_part_size, part_count, Crc64, Error, ObjectOptions, Progress, ProgressEvent,
-    UploadSource, DEFAULT_PART_SIZE, MAX_PARTS,
+    effective_part_size, part_count, CompleteParts, Crc64, Error, ObjectOptions, Progress,
+    ProgressEvent, UploadSource, DEFAULT_PART_SIZE, MAX_PARTS,
 };
 use support::{assert_callback, data, vars, Harness};
 
@@ -240,7 +240,7 @@ async fn raw_calls_and_a_retried_complete() {
     let parts = [p1, p2];
     let out = h
         .client
-        .complete_uploaded_parts(key, &id, &parts, None, None, &opts)
+        .complete_multipart_upload(key, &id, CompleteParts::Uploaded(&parts), None, None, &opts)
         .await
         .unwrap();
     let whole = [a.as_ref(), b.as_ref()].concat();
@@ -248,7 +248,7 @@ async fn raw_calls_and_a_retried_complete() {
     // The same Complete again answers NoSuchUpload; HEAD shows the object is complete.
     let again = h
         .client
-        .complete_uploaded_parts(key, &id, &parts, None, None, &opts)
+        .complete_multipart_upload(key, &id, CompleteParts::Uploaded(&parts), None, None, &opts)
         .await
         .unwrap();
     assert_eq!(again.etag, out.etag);
@@ -263,7 +263,7 @@ async fn raw_calls_and_a_retried_complete() {
     let list: Vec<_> = parts.iter().map(Into::into).collect();
     let err = h
         .client
-        .complete_multipart_upload(key, &id, &list, None, None, &opts)
+        .complete_multipart_upload(key, &id, CompleteParts::Listed(&list), None, None, &opts)
         .await
         .unwrap_err();
     assert_eq!(err.service_code(), Some("NoSuchUpload"));

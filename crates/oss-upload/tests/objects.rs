@@ -13,8 +13,8 @@ use http::{HeaderMap, StatusCode};
 use oss_callback::CallbackBodyType;
 use oss_transport::{HttpSend, Request, Response};
 use oss_upload::{
-    Client, ContentMd5, Crc64, Error, ObjectAcl, ObjectOptions, PolicyCondition, PostPolicy,
-    ServerSideEncryption, StorageClass, UploadSource,
+    Client, CompleteParts, ContentMd5, Crc64, Error, ObjectAcl, ObjectOptions, PolicyCondition,
+    PostPolicy, ServerSideEncryption, StorageClass, UploadSource,
 };
 use support::{data, vars, Harness, BUCKET};
 
@@ -108,6 +108,46 @@ fn fake_client(rec: &Arc<Recorder>) -> Client {
 }
 
 #[tokio::test]
+async fn callback_vars_without_a_callback_are_a_typed_error() {
+    let rec = Arc::new(Recorder::default());
+    let client = fake_client(&rec);
+    let vars = || oss_callback::CallbackVars::default();
+    let is_typed =
+        |e: Error| matches!(e, Error::CallbackVarsWithoutCallback { ref key } if key == "v.txt");
+    let put = client
+        .put_object("v.txt", "hello")
+        .with_callback_vars(vars());
+    assert!(is_typed(put.send().await.unwrap_err()));
+    let multi = client
+        .multipart_upload(
+            "v.txt",
+            UploadSource::from(bytes::Bytes::from_static(b"hello")),
+        )
+        .with_callback_vars(vars());
+    assert!(is_typed(multi.send().await.unwrap_err()));
+    let form = client
+        .browser_form(
+            "v.txt",
+            PostPolicy::new(std::time::SystemTime::now() + std::time::Duration::from_secs(60)),
+        )
+        .with_callback_vars(vars());
+    assert!(is_typed(form.sign().await.unwrap_err()));
+    let err = client
+        .complete_multipart_upload(
+            "v.txt",
+            "U1",
+            CompleteParts::Listed(&[]),
+            None,
+            Some(&vars()),
+            &ObjectOptions::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(is_typed(err));
+    assert!(rec.seen.lock().unwrap().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
 async fn get_object_goes_through_the_custom_http_send() {
     let rec = Arc::new(Recorder::default());
     rec.answer
@@ -190,7 +230,7 @@ async fn object_options_are_sent_as_headers() {
     assert_eq!(h["content-type"], "application/octet-stream");
     assert_eq!(h["x-oss-storage-class"], "Archive");
     client
-        .complete_multipart_upload("b.bin", "U1", &[], None, None, &opts)
+        .complete_multipart_upload("b.bin", "U1", CompleteParts::Listed(&[]), None, None, &opts)
         .await
         .unwrap();
     let seen = rec.seen.lock().unwrap().clone();
