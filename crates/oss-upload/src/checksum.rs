@@ -56,7 +56,10 @@ mod tests {
     // stays put and the stored bytes are still exact.
     #[tokio::test]
     async fn crc_off_skips_the_hash_and_stores_the_bytes() {
-        let emu = oss_test_support::emulator("ak", "sk").start().await.unwrap();
+        let emu = oss_test_support::emulator("ak", "sk")
+            .start()
+            .await
+            .unwrap();
         let data: bytes::Bytes = (0..350_000u32).map(|i| (i * 31 % 251) as u8).collect();
         for crc in [true, false] {
             let client = client(&emu, crc).await;

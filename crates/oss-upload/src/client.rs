@@ -154,7 +154,16 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether uploads compare the CRC-64 they computed with `x-oss-hash-crc64ecma`. Default: true.
+    /// Whether uploads compute the CRC-64 of what they send and compare it with OSS's
+    /// `x-oss-hash-crc64ecma`, and downloads compare theirs. Default: true.
+    ///
+    /// Off, uploads hash nothing (no part CRC, no combine, no running digest), which saves CPU
+    /// on large uploads. What it gives up: a byte corrupted between the data in memory and OSS's
+    /// storage (a bad NIC, a buggy proxy, a file changed under a PutObject) is no longer caught,
+    /// so the object can differ from the source with a success reported; TLS and TCP checksums
+    /// still guard the wire. Parts' [`UploadedPart::crc64`](crate::UploadedPart::crc64) are `0`
+    /// then, so a resumable upload's checkpoint written with the check off cannot be finished
+    /// with it on (Complete would report [`Error::CrcMismatch`](crate::Error::CrcMismatch)).
     pub fn with_crc_check(mut self, on: bool) -> Self {
         self.crc_check = on;
         self

@@ -149,14 +149,22 @@ impl PutObject {
                     });
                 }
                 insert(&mut headers, "content-length", &len.to_string())?;
-                let running = Arc::new(Mutex::new(Crc64::new()));
-                let r = Arc::clone(&running);
-                let stream = stream.inspect(move |chunk| {
-                    if let (Ok(c), Ok(mut crc)) = (chunk, r.lock()) {
-                        crc.update(c);
-                    }
-                });
-                (Body::stream(stream), Some(ExpectedCrc64::Running(running)), len)
+                if client.inner.crc_check {
+                    let running = Arc::new(Mutex::new(Crc64::new()));
+                    let r = Arc::clone(&running);
+                    let stream = stream.inspect(move |chunk| {
+                        if let (Ok(c), Ok(mut crc)) = (chunk, r.lock()) {
+                            crc.update(c);
+                        }
+                    });
+                    (
+                        Body::stream(stream),
+                        Some(ExpectedCrc64::Running(running)),
+                        len,
+                    )
+                } else {
+                    (Body::stream(stream), None, len)
+                }
             }
         };
         let tracker = Tracker::new(progress, Some(total));
