@@ -147,10 +147,9 @@ impl Client {
     async fn run(&self, request: &Request, want: Want) -> Result<Answer, Error> {
         let plan = Plan {
             want,
-            callback: request.callback.is_some(),
             policy: Policy {
                 replayable: request.body.is_replayable(),
-                carries_callback: request.callback.is_some(),
+                callback: request.callback.is_some(),
             },
         };
         let span = self.request_span(request, &plan);
@@ -190,7 +189,7 @@ impl Client {
             host = host(),
             bucket = req.bucket.as_deref().unwrap_or(""),
             key = req.key.as_deref().unwrap_or(""),
-            callback = plan.callback,
+            callback = plan.policy.callback,
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         )
@@ -226,9 +225,8 @@ enum Want {
 #[derive(Debug, Clone, Copy)]
 struct Plan {
     want: Want,
-    /// The caller declared an upload callback ([`Request::with_callback`]).
-    callback: bool,
-    /// The retry class.
+    /// The retry class, and whether the caller declared an upload callback
+    /// ([`Request::with_callback`]).
     policy: Policy,
 }
 
@@ -291,7 +289,8 @@ impl Inner {
         let ex = self.exchange(prepared).await?;
         let status = ex.head.status;
         tracing::Span::current().record("status", status.as_u16());
-        let callback_failed = plan.callback && status == StatusCode::NON_AUTHORITATIVE_INFORMATION;
+        let callback_failed =
+            plan.policy.callback && status == StatusCode::NON_AUTHORITATIVE_INFORMATION;
         if plan.want == Want::Streaming && status.is_success() && !callback_failed {
             return Ok(Answer::Streaming(StreamingResponse {
                 status,
@@ -665,7 +664,7 @@ impl Inner {
         signing_time: SystemTime,
     ) -> Result<Response, Failure> {
         let status = head.status;
-        if status == StatusCode::NON_AUTHORITATIVE_INFORMATION && plan.callback {
+        if status == StatusCode::NON_AUTHORITATIVE_INFORMATION && plan.policy.callback {
             return Err(Failure::late(wire::callback_failed(
                 req.bucket.as_deref().unwrap_or_default(),
                 req.key.as_deref().unwrap_or_default(),

@@ -109,7 +109,7 @@ pub(crate) struct Policy {
     /// The body can be sent again.
     pub(crate) replayable: bool,
     /// The request carries an upload callback (retry only when no response byte arrived).
-    pub(crate) carries_callback: bool,
+    pub(crate) callback: bool,
 }
 
 /// Runs `attempt(1)`, `attempt(2)`, ... until one succeeds, the error is final, or the budget is
@@ -136,7 +136,7 @@ where
             Err(f) => f,
         };
         let retryable = failure.error.is_retryable();
-        let allowed = policy.replayable && !(policy.carries_callback && failure.response_started);
+        let allowed = policy.replayable && !(policy.callback && failure.response_started);
         if !retryable || !allowed {
             if retryable {
                 tracing::debug!(
@@ -175,7 +175,7 @@ mod tests {
 
     const PLAIN: Policy = Policy {
         replayable: true,
-        carries_callback: false,
+        callback: false,
     };
 
     #[tokio::test]
@@ -228,7 +228,7 @@ mod tests {
 
         let callback = Policy {
             replayable: true,
-            carries_callback: true,
+            callback: true,
         };
         let conn_err = || Error::Connection {
             response_started: true,
@@ -257,7 +257,7 @@ mod tests {
 
         let stream = Policy {
             replayable: false,
-            carries_callback: false,
+            callback: false,
         };
         calls.set(0);
         let _ = run(&fast(), stream, |n| {
