@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use oss_test_support::{isolated_command, spawn_callback_server, spawn_emulator, LINE_DEADLINE};
+use oss_test_support::{http_request, isolated_command, spawn_callback_server, spawn_emulator};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
 /// The attacker's own key pair (not the emulator's).
@@ -42,35 +42,16 @@ fn attacker_key_server(pem: String) -> (u16, Arc<AtomicUsize>) {
     (port, count)
 }
 
-/// One HTTP/1.1 POST over loopback; returns status and body.
+/// One HTTP/1.1 POST of a form body over loopback; returns status and body.
 fn post(authority: &str, path: &str, headers: &http::HeaderMap, body: &[u8]) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
-    stream
-        .set_read_timeout(Some(LINE_DEADLINE))
-        .expect("timeout");
-    let mut head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n",
-        body.len()
-    );
+    let mut all = vec![(
+        "Content-Type".to_owned(),
+        "application/x-www-form-urlencoded".to_owned(),
+    )];
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {}\r\n", value.to_str().expect("ascii")));
+        all.push((name.to_string(), value.to_str().expect("ascii").to_owned()));
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("write head");
-    stream.write_all(body).expect("write body");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("read");
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad response {text:?}"));
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    http_request(&format!("http://{authority}{path}"), "POST", &all, body)
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use oss_test_support::{
-    isolated_command, spawn_callback_server, spawn_emulator, Running, LINE_DEADLINE,
+    http_request, isolated_command, spawn_callback_server, spawn_emulator, Running,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
@@ -237,46 +237,6 @@ fn cp_200_mib_with_callback_under_a_terminal_and_without() {
     assert_eq!(json(&stdout)["received"]["x:run"], "pipe.bin");
     assert_object_crc(&stack, "pipe.bin", crc, size);
     drop(stack.emulator);
-}
-
-/// One HTTP/1.1 request over a fresh connection (`Connection: close`); returns status and body.
-fn http_request(
-    url: &str,
-    method: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> (u16, String) {
-    use std::io::Read as _;
-    let rest = url.strip_prefix("http://").expect("http URL");
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let path = if path.is_empty() { "/" } else { path };
-    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
-    stream
-        .set_read_timeout(Some(LINE_DEADLINE))
-        .expect("timeout");
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("write head");
-    stream.write_all(body).expect("write body");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("read");
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad response {text:?}"));
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
 }
 
 fn run_cli(args: &[String]) -> Output {

@@ -11,12 +11,11 @@
 //! the emulator, never a timer) finishes, with requests signed by two temporary keys; and the
 //! prefix helper's credentials write inside their prefix only.
 
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use oss_test_support::{
-    empty_env_command, spawn_callback_server, spawn_emulator, Running, LINE_DEADLINE,
+    empty_env_command, http_request, spawn_callback_server, spawn_emulator, Running,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
@@ -141,28 +140,7 @@ fn json(text: &str) -> serde_json::Value {
 
 /// One HTTP/1.1 request with an empty body over a fresh connection; status and body.
 fn http(base: &str, method: &str, path: &str) -> (u16, String) {
-    let authority = base.strip_prefix("http://").expect("http URL");
-    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
-    stream
-        .set_read_timeout(Some(LINE_DEADLINE))
-        .expect("timeout");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-    )
-    .expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad response {response:?}"));
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    http_request(&format!("{base}{path}"), method, &[], b"")
 }
 
 fn small_file(dir: &Path, name: &str) -> PathBuf {

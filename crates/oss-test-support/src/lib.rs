@@ -37,9 +37,11 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod callback_server;
+mod http;
 mod process;
 
 pub use callback_server::{Answer, CallbackServer, Received};
+pub use http::http_request;
 pub use process::{
     empty_env_command, isolated_command, spawn_callback_server, spawn_emulator, Running,
     LINE_DEADLINE,
