@@ -125,6 +125,13 @@ impl GlobalArgs {
         if let Some(endpoint) = &self.endpoint {
             builder = builder.with_endpoint(endpoint.clone());
         }
+        tracing::info!(
+            bucket,
+            endpoint = self.endpoint.as_deref().unwrap_or("(the region's)"),
+            path_style = self.path_style(),
+            credentials = %resolved.source,
+            "OSS client"
+        );
         Ok(builder.build()?)
     }
 

@@ -104,3 +104,10 @@ pub(crate) fn print_json(value: &serde_json::Value) -> Result<(), Error> {
         .and_then(|()| stdout.flush())
         .map_err(|e| Error::io("cannot write the JSON result", e))
 }
+
+/// Whether stderr may carry ANSI codes: a terminal, and `NO_COLOR` unset or empty
+/// (<https://no-color.org>). Logs redirected to a file or a pipe stay plain text.
+pub(crate) fn color_on_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

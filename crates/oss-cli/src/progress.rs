@@ -57,6 +57,33 @@ impl ProgressView {
     }
 
     fn on_event(&self, event: &ProgressEvent) {
+        let completing = matches!(event, ProgressEvent::BytesSent { total_sent, .. }
+            if self.reaches_end(*total_sent));
+        self.show(event);
+        if completing {
+            // The last bytes are with OSS; CompleteMultipartUpload (and the callback) can take
+            // seconds with nothing moving, so say what is happening.
+            self.message("completing the upload…");
+        }
+    }
+
+    /// Whether `sent` is the first position at the end of a known total.
+    fn reaches_end(&self, sent: u64) -> bool {
+        match self {
+            ProgressView::Bar(bar) => {
+                !bar.is_hidden()
+                    && bar
+                        .length()
+                        .is_some_and(|len| len > 0 && sent >= len && bar.position() < len)
+            }
+            ProgressView::Lines(state) => {
+                let s = state.lock().unwrap_or_else(PoisonError::into_inner);
+                s.total > 0 && sent >= s.total && s.last_step < 10
+            }
+        }
+    }
+
+    fn show(&self, event: &ProgressEvent) {
         match (self, event) {
             (
                 ProgressView::Bar(bar),
@@ -109,17 +136,22 @@ impl ProgressView {
         }
     }
 
-    /// Removes the bar (the summary line follows).
+    /// Removes the bar, so the summary starts on a line of its own.
     pub(crate) fn finish(&self) {
         if let ProgressView::Bar(bar) = self {
-            bar.finish();
+            bar.finish_and_clear();
         }
     }
 
-    /// Leaves the bar where it stopped.
+    /// Leaves the bar where it stopped, and ends its line so the error that follows starts on
+    /// a line of its own.
     pub(crate) fn abandon(&self) {
         if let ProgressView::Bar(bar) = self {
+            if bar.is_hidden() {
+                return;
+            }
             bar.abandon();
+            let _ = writeln!(std::io::stderr());
         }
     }
 }

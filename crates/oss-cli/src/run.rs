@@ -83,6 +83,7 @@ fn init_tracing(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(crate::output::color_on_stderr())
         .with_writer(std::io::stderr)
         .try_init();
 }
