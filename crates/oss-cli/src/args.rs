@@ -301,6 +301,11 @@ pub struct CpArgs {
     /// from it
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
+    /// Uploads: compute no CRC-64 and compare none with OSS's (saves CPU on large files; a
+    /// corruption between this machine's memory and OSS's storage then goes unnoticed).
+    /// Downloads still check [default: CRC-64 on]
+    #[arg(long)]
+    pub no_crc: bool,
     /// Options of the stored object
     #[command(flatten)]
     pub object_options: crate::object_args::ObjectArgs,

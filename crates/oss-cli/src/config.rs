@@ -109,6 +109,16 @@ impl GlobalArgs {
 
     /// An upload client for `bucket`.
     pub(crate) async fn upload_client(&self, bucket: &str) -> Result<oss_upload::Client, Error> {
+        self.upload_client_with_crc(bucket, true).await
+    }
+
+    /// An upload client for `bucket` that computes and checks CRC-64 only when `crc_check`
+    /// (`cp --no-crc`).
+    pub(crate) async fn upload_client_with_crc(
+        &self,
+        bucket: &str,
+        crc_check: bool,
+    ) -> Result<oss_upload::Client, Error> {
         let resolved = self.credentials().await?;
         // OSS_RS_CA_FILE: the OSS side trusts the same private CA as the STS client.
         let transport = oss_credentials::extra_roots_from_env(&Context::new())
@@ -121,7 +131,8 @@ impl GlobalArgs {
             .with_region(self.resolved_region(resolved.profile_region.as_deref())?)
             .with_credentials_provider(resolved.provider)
             .with_transport_config(transport)
-            .with_path_style(self.path_style());
+            .with_path_style(self.path_style())
+            .with_crc_check(crc_check);
         if let Some(endpoint) = &self.endpoint {
             builder = builder.with_endpoint(endpoint.clone());
         }

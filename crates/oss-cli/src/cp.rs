@@ -152,7 +152,9 @@ async fn upload_one(
         });
     }
     let callback = args.callback.to_callback()?;
-    let client = global.upload_client(destination.bucket()).await?;
+    let client = global
+        .upload_client_with_crc(destination.bucket(), !args.no_crc)
+        .await?;
     let size = match &source {
         Source::File(_, size) => Some(*size),
         Source::Stream(_) => None,

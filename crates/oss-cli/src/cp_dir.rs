@@ -174,7 +174,9 @@ pub(crate) async fn upload(
     // Refuse bad callback flags once, before any file is sent.
     args.callback.to_callback()?;
     let tree = walk(dir, args.follow_symlinks)?;
-    let client = global.upload_client(dst.bucket()).await?;
+    let client = global
+        .upload_client_with_crc(dst.bucket(), !args.no_crc)
+        .await?;
     let prefix = key_prefix(dst);
     let mut tally = Tally {
         skipped: tree.skipped,
