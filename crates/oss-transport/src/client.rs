@@ -96,6 +96,22 @@ impl Client {
         self.inner.endpoint.as_ref()
     }
 
+    /// The region signatures are made for.
+    pub fn region(&self) -> Option<&str> {
+        self.inner.region.as_deref()
+    }
+
+    /// The signing product.
+    pub fn product(&self) -> Product {
+        self.inner.product
+    }
+
+    /// The credentials provider signed requests use (shared, so a layer above can sign forms
+    /// with the same, current credentials).
+    pub fn credentials_provider(&self) -> Option<&Arc<dyn ProvideCredentials>> {
+        self.inner.credentials.as_ref()
+    }
+
     /// The retry settings.
     pub fn retry_config(&self) -> &RetryConfig {
         &self.inner.retry

@@ -140,8 +140,9 @@ impl ClientBuilder {
         self
     }
 
-    /// A ready transport client, used as it is (it must be configured for the same endpoint,
-    /// region and credentials). Default: built from the other settings.
+    /// A ready transport client, used as it is. The upload client reads its endpoint, region,
+    /// product and credentials provider from it (those set on this builder are ignored), so
+    /// the two cannot disagree. Default: built from the other settings.
     pub fn with_transport(mut self, transport: oss_transport::Client) -> Self {
         self.transport = Some(transport);
         self
@@ -193,6 +194,28 @@ impl ClientBuilder {
         if self.bucket.is_empty() {
             return Err(config("empty bucket name".into()));
         }
+        if let Some(t) = self.transport {
+            let endpoint = t
+                .endpoint()
+                .cloned()
+                .ok_or_else(|| config("the transport has no endpoint".into()))?;
+            let sender: Arc<dyn HttpSend> = match self.sender {
+                Some(s) => s,
+                None => Arc::new(t.clone()),
+            };
+            return Ok(Client {
+                inner: Arc::new(Inner {
+                    bucket: self.bucket,
+                    endpoint,
+                    region: t.region().map(str::to_owned),
+                    product: t.product(),
+                    credentials: t.credentials_provider().cloned(),
+                    sender,
+                    crc_check: self.crc_check,
+                    signer: Signer::new(),
+                }),
+            });
+        }
         let mut endpoint = match (&self.endpoint, &self.region) {
             (Some(e), _) => Endpoint::custom(e).map_err(|e| config(e.to_string()))?,
             (None, Some(r)) => Endpoint::region(r).map_err(|e| config(e.to_string()))?,
@@ -201,23 +224,21 @@ impl ClientBuilder {
         if self.path_style {
             endpoint = endpoint.with_addressing(Addressing::PathStyle);
         }
-        let transport = match (self.transport, self.sender.is_some()) {
-            (Some(t), _) => Some(t),
-            (None, true) => None,
-            (None, false) => {
-                let mut b = self
-                    .transport_config
-                    .unwrap_or_else(oss_transport::Client::builder)
-                    .with_endpoint(endpoint.clone())
-                    .with_product(self.product);
-                if let Some(r) = &self.region {
-                    b = b.with_region(r.clone());
-                }
-                if let Some(c) = &self.credentials {
-                    b = b.with_shared_credentials_provider(Arc::clone(c));
-                }
-                Some(b.build().map_err(|e| config(e.to_string()))?)
+        let transport = if self.sender.is_some() {
+            None
+        } else {
+            let mut b = self
+                .transport_config
+                .unwrap_or_else(oss_transport::Client::builder)
+                .with_endpoint(endpoint.clone())
+                .with_product(self.product);
+            if let Some(r) = &self.region {
+                b = b.with_region(r.clone());
             }
+            if let Some(c) = &self.credentials {
+                b = b.with_shared_credentials_provider(Arc::clone(c));
+            }
+            Some(b.build().map_err(|e| config(e.to_string()))?)
         };
         let sender: Arc<dyn HttpSend> = match (self.sender, &transport) {
             (Some(s), _) => s,
@@ -467,6 +488,30 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ready_transport_gives_its_settings_to_the_client() {
+        let endpoint = Endpoint::custom("http://127.0.0.1:9").unwrap();
+        let transport = oss_transport::Client::builder()
+            .with_endpoint(endpoint.clone())
+            .with_region("cn-shanghai")
+            .with_credentials_provider(StaticCredentialsProvider::new(Credentials::new(
+                "AKID", "sk",
+            )))
+            .build()
+            .unwrap();
+        // The builder's own region and endpoint cannot contradict the transport's.
+        let client = Client::builder("bucket")
+            .with_region("cn-hangzhou")
+            .with_endpoint("oss-cn-hangzhou.aliyuncs.com")
+            .with_transport(transport)
+            .build()
+            .unwrap();
+        assert_eq!(client.endpoint(), &endpoint);
+        assert_eq!(client.region().unwrap(), "cn-shanghai");
+        assert!(client.inner.credentials.is_some());
+        assert!(client.inner.sender.compares_crc64());
+    }
 
     #[test]
     fn debug_never_shows_the_secret() {
