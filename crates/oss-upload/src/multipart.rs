@@ -11,7 +11,7 @@ use crate::output::UploadOutput;
 use crate::parts::{upload_parts, wrap, Feed, PartSession, PartSettings, RangeData};
 use crate::progress::{Progress, Tracker};
 use crate::raw::CompleteParts;
-use crate::source::{file_meta, StreamParts, UploadSource};
+use crate::source::{file_meta, io_err, StreamParts, UploadSource};
 use crate::spec::UploadSpec;
 use crate::Error;
 
@@ -139,6 +139,8 @@ impl MultipartUpload {
 
     async fn run(mut self) -> Result<UploadOutput, Error> {
         let source = std::mem::replace(&mut self.source, UploadSource::Bytes(Bytes::new()));
+        // A file's size and mtime when the upload started, checked again before Complete.
+        let mut file_identity = None;
         let (mut feed, total) = match source {
             UploadSource::Bytes(b) => {
                 let total = b.len() as u64;
@@ -149,11 +151,12 @@ impl MultipartUpload {
                 (Feed::ranges(RangeData::Bytes(b), total, ps), Some(total))
             }
             UploadSource::File(path) => {
-                let (total, _) = file_meta(&path).await?;
+                let (total, mtime) = file_meta(&path).await?;
                 let ps = self.settings.resolve(Some(total))?;
                 if total < ps {
                     return self.single_put(UploadSource::File(path)).send().await;
                 }
+                file_identity = Some((path.clone(), total, mtime));
                 (Feed::ranges(RangeData::File(path), total, ps), Some(total))
             }
             UploadSource::Stream { stream, len } => {
@@ -205,6 +208,17 @@ impl MultipartUpload {
                 self.settings.parallelism(),
             )
             .await?;
+            // Parts read before and after an in-place rewrite would make an object equal to
+            // no version of the file, and each part's CRC matches what was sent, so only the
+            // file's identity can tell (as the resumable uploader checks it).
+            if let Some((path, size, mtime)) = &file_identity {
+                if file_meta(path).await? != (*size, *mtime) {
+                    return Err(io_err(
+                        path,
+                        std::io::Error::other("the file changed during the upload"),
+                    ));
+                }
+            }
             let spec = UploadSpec::new(
                 &key,
                 &self.options,
