@@ -8,17 +8,16 @@ use std::time::{Duration, SystemTime};
 use bytes::{Bytes, BytesMut};
 use futures_util::{stream, StreamExt};
 use http::Method;
-use oss_callback::{Callback, CallbackVars};
 use oss_transport::{Auth, Body, Request};
 use tracing::Instrument as _;
 
 use crate::client::{Client, Ctx};
-use crate::options::{insert, ObjectOptions};
+use crate::options::insert;
 use crate::output::UploadOutput;
 use crate::policy::{PolicyCondition, PostPolicy};
-use crate::progress::{Progress, Tracker};
+use crate::progress::Tracker;
 use crate::source::{digest_file, file_meta, io_err, UploadSource};
-use crate::spec::UploadSpec;
+use crate::spec::{SpecRef, UploadSpec};
 use crate::Error;
 use oss_transport::ExpectedCrc64;
 use oss_types::Crc64;
@@ -63,32 +62,13 @@ impl fmt::Debug for BrowserForm {
 #[must_use = "call .sign().await"]
 pub struct BrowserFormRequest {
     client: Client,
-    key: String,
+    spec: UploadSpec,
     policy: PostPolicy,
-    options: ObjectOptions,
-    callback: Option<Callback>,
-    vars: Option<CallbackVars>,
     time: Option<SystemTime>,
 }
 
 impl BrowserFormRequest {
-    /// Object options, sent as form fields (`Content-Type`, `x-oss-meta-*`, ACL, ...).
-    pub fn with_options(mut self, options: ObjectOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// The upload callback (form field `callback`, bound into the policy).
-    pub fn with_callback(mut self, callback: Callback) -> Self {
-        self.callback = Some(callback);
-        self
-    }
-
-    /// Custom callback variables (form fields `x:name`).
-    pub fn with_callback_vars(mut self, vars: CallbackVars) -> Self {
-        self.vars = Some(vars);
-        self
-    }
+    crate::spec::spec_setters!();
 
     /// Signing time. Default: now.
     pub fn with_time(mut self, time: SystemTime) -> Self {
@@ -102,12 +82,7 @@ impl BrowserFormRequest {
     /// [`Error::Config`] without region or credentials, [`Error::Sign`],
     /// [`Error::InvalidArgument`] for a bad policy.
     pub async fn sign(self) -> Result<BrowserForm, Error> {
-        let spec = UploadSpec::new(
-            &self.key,
-            &self.options,
-            self.callback.as_ref(),
-            self.vars.as_ref(),
-        );
+        let spec = self.spec.view();
         sign_form(
             &self.client,
             spec,
@@ -122,13 +97,13 @@ impl BrowserFormRequest {
 /// The fields of a signed form.
 async fn sign_form(
     client: &Client,
-    spec: UploadSpec<'_>,
+    spec: SpecRef<'_>,
     mut policy: PostPolicy,
     time: SystemTime,
     explicit_content_type: bool,
 ) -> Result<BrowserForm, Error> {
     spec.check()?;
-    let UploadSpec {
+    let SpecRef {
         key,
         options,
         callback,
@@ -186,11 +161,8 @@ impl Client {
     pub fn browser_form(&self, key: impl Into<String>, policy: PostPolicy) -> BrowserFormRequest {
         BrowserFormRequest {
             client: self.clone(),
-            key: key.into(),
+            spec: UploadSpec::new(key),
             policy,
-            options: ObjectOptions::default(),
-            callback: None,
-            vars: None,
             time: None,
         }
     }
@@ -203,14 +175,10 @@ impl Client {
     ) -> PostObject {
         PostObject {
             client: self.clone(),
-            key: key.into(),
+            spec: UploadSpec::new(key),
             source: source.into(),
             validity: DEFAULT_POLICY_VALIDITY,
             conditions: Vec::new(),
-            options: ObjectOptions::default(),
-            callback: None,
-            vars: None,
-            progress: None,
         }
     }
 }
@@ -220,17 +188,14 @@ impl Client {
 #[must_use = "call .send().await"]
 pub struct PostObject {
     client: Client,
-    key: String,
+    spec: UploadSpec,
     source: UploadSource,
     validity: Duration,
     conditions: Vec<PolicyCondition>,
-    options: ObjectOptions,
-    callback: Option<Callback>,
-    vars: Option<CallbackVars>,
-    progress: Option<Progress>,
 }
 
 impl PostObject {
+    crate::spec::spec_setters!(progress);
     /// How long the signed policy is valid. Default 1 hour.
     pub fn with_policy_validity(mut self, validity: Duration) -> Self {
         self.validity = validity;
@@ -243,38 +208,13 @@ impl PostObject {
         self
     }
 
-    /// Object options, sent as form fields.
-    pub fn with_options(mut self, options: ObjectOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// The upload callback (form field `callback`).
-    pub fn with_callback(mut self, callback: Callback) -> Self {
-        self.callback = Some(callback);
-        self
-    }
-
-    /// Custom callback variables (form fields `x:name`).
-    pub fn with_callback_vars(mut self, vars: CallbackVars) -> Self {
-        self.vars = Some(vars);
-        self
-    }
-
-    /// Progress events.
-    pub fn with_progress(mut self, progress: Progress) -> Self {
-        self.progress = Some(progress);
-        self
-    }
-
     /// Uploads the form.
     ///
     /// # Errors
     /// [`Error::CallbackFailed`] (object stored), [`Error::Request`], [`Error::CrcMismatch`],
     /// [`Error::Config`] / [`Error::Sign`] for signing, [`Error::Io`] / [`Error::Stream`].
     pub async fn send(self) -> Result<UploadOutput, Error> {
-        let span =
-            tracing::info_span!("post_object", bucket = %self.client.bucket(), key = %self.key);
+        let span = tracing::info_span!("post_object", bucket = %self.client.bucket(), key = %self.spec.key);
         self.run().instrument(span).await
     }
 
@@ -284,12 +224,7 @@ impl PostObject {
         for c in self.conditions {
             policy = policy.with_condition(c);
         }
-        let spec = UploadSpec::new(
-            &self.key,
-            &self.options,
-            self.callback.as_ref(),
-            self.vars.as_ref(),
-        );
+        let spec = self.spec.view();
         let form = sign_form(&self.client, spec, policy, now, true).await?;
         // Random, so no file content can contain it and end a part early.
         let boundary = format!(
@@ -307,12 +242,18 @@ impl PostObject {
                 .as_bytes(),
             );
         }
-        let filename = self.key.rsplit('/').next().unwrap_or(&self.key).to_owned();
+        let filename = self
+            .spec
+            .key
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.spec.key)
+            .to_owned();
         head.extend_from_slice(
             format!(
                 "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
                 quote(&filename),
-                self.options.resolved_content_type(&self.key)
+                self.spec.options.resolved_content_type(&self.spec.key)
             )
             .as_bytes(),
         );
@@ -368,8 +309,8 @@ impl PostObject {
             let total = head.len() as u64 + len + tail.len() as u64;
             insert(&mut headers, "content-length", &total.to_string())?;
         }
-        let tracker = Tracker::new(self.progress, data_len);
-        let has_callback = self.callback.is_some();
+        let tracker = Tracker::new(self.spec.progress, data_len);
+        let has_callback = self.spec.callback.is_some();
         // The callback rides in the form body: declared, so a 203 becomes `CallbackFailed` and
         // the POST is retried only if no byte came back.
         let req = Request::new(Method::POST)
@@ -384,7 +325,7 @@ impl PostObject {
         let req = Client::with_tracking(req, &tracker, "PostObject");
         let resp = self
             .client
-            .execute(req, &Ctx::new("PostObject", &self.key), Some(crc))
+            .execute(req, &Ctx::new("PostObject", &self.spec.key), Some(crc))
             .await?;
         Ok(UploadOutput::from_response(resp, has_callback))
     }

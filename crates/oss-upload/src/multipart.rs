@@ -2,14 +2,13 @@
 //! part by part), uploaded `parallelism` at a time, then Complete with the callback.
 
 use bytes::Bytes;
-use oss_callback::{Callback, CallbackVars};
 use tracing::Instrument as _;
 
 use crate::client::Client;
-use crate::options::{ContentMd5, ObjectOptions};
+use crate::options::ContentMd5;
 use crate::output::UploadOutput;
 use crate::parts::{upload_parts, wrap, Feed, PartSession, PartSettings, RangeData};
-use crate::progress::{Progress, Tracker};
+use crate::progress::Tracker;
 use crate::raw::CompleteParts;
 use crate::source::{file_meta, io_err, StreamParts, UploadSource};
 use crate::spec::UploadSpec;
@@ -23,13 +22,9 @@ use crate::Error;
 #[must_use = "call .send().await"]
 pub struct MultipartUpload {
     client: Client,
-    key: String,
+    spec: UploadSpec,
     source: UploadSource,
     pub(crate) settings: PartSettings,
-    options: ObjectOptions,
-    callback: Option<Callback>,
-    vars: Option<CallbackVars>,
-    progress: Option<Progress>,
     leave_parts_on_error: bool,
 }
 
@@ -42,19 +37,16 @@ impl Client {
     ) -> MultipartUpload {
         MultipartUpload {
             client: self.clone(),
-            key: key.into(),
+            spec: UploadSpec::new(key),
             source: source.into(),
             settings: PartSettings::default(),
-            options: ObjectOptions::default(),
-            callback: None,
-            vars: None,
-            progress: None,
             leave_parts_on_error: false,
         }
     }
 }
 
 impl MultipartUpload {
+    crate::spec::spec_setters!(progress);
     /// Part size in bytes, 100 KiB ..= 5 GiB. Default (`None`):
     /// [`DEFAULT_PART_SIZE`](crate::DEFAULT_PART_SIZE), 6 MiB. Grown automatically when the size
     /// would need 10 000 parts or more.
@@ -77,30 +69,6 @@ impl MultipartUpload {
         self
     }
 
-    /// Object options. Default: none.
-    pub fn with_options(mut self, options: ObjectOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// The upload callback, sent with CompleteMultipartUpload (or the single PutObject).
-    pub fn with_callback(mut self, callback: Callback) -> Self {
-        self.callback = Some(callback);
-        self
-    }
-
-    /// Custom callback variables.
-    pub fn with_callback_vars(mut self, vars: CallbackVars) -> Self {
-        self.vars = Some(vars);
-        self
-    }
-
-    /// Progress events. Default: none.
-    pub fn with_progress(mut self, progress: Progress) -> Self {
-        self.progress = Some(progress);
-        self
-    }
-
     /// Uploads.
     ///
     /// # Errors
@@ -109,32 +77,13 @@ impl MultipartUpload {
     /// Initiate or the single PutObject fails, [`Error::InvalidArgument`], [`Error::Io`],
     /// [`Error::Stream`].
     pub async fn send(self) -> Result<UploadOutput, Error> {
-        UploadSpec::new(
-            &self.key,
-            &self.options,
-            self.callback.as_ref(),
-            self.vars.as_ref(),
-        )
-        .check()?;
-        let span = tracing::info_span!("multipart_upload", bucket = %self.client.bucket(), key = %self.key);
+        self.spec.view().check()?;
+        let span = tracing::info_span!("multipart_upload", bucket = %self.client.bucket(), key = %self.spec.key);
         self.run().instrument(span).await
     }
 
     fn single_put(self, source: UploadSource) -> crate::simple::PutObject {
-        let mut put = self
-            .client
-            .put_object(self.key, source)
-            .with_options(self.options);
-        if let Some(cb) = self.callback {
-            put = put.with_callback(cb);
-        }
-        if let Some(v) = self.vars {
-            put = put.with_callback_vars(v);
-        }
-        if let Some(p) = self.progress {
-            put = put.with_progress(p);
-        }
-        put
+        self.client.put_object_with(self.spec, source)
     }
 
     async fn run(mut self) -> Result<UploadOutput, Error> {
@@ -187,13 +136,13 @@ impl MultipartUpload {
             }
         };
         let client = self.client.clone();
-        let key = self.key.clone();
+        let key = self.spec.key.clone();
         let upload_id = client
-            .initiate_multipart_upload(&key, &self.options)
+            .initiate_multipart_upload(&key, &self.spec.options)
             .await?;
         tracing::debug!(%upload_id, "initiated");
-        let tracker = Tracker::new(self.progress.clone(), total);
-        let md5 = matches!(self.options.content_md5, ContentMd5::Compute);
+        let tracker = Tracker::new(self.spec.progress.clone(), total);
+        let md5 = matches!(self.spec.options.content_md5, ContentMd5::Compute);
         let result = async {
             let parts = upload_parts(
                 &PartSession {
@@ -219,12 +168,7 @@ impl MultipartUpload {
                     ));
                 }
             }
-            let spec = UploadSpec::new(
-                &key,
-                &self.options,
-                self.callback.as_ref(),
-                self.vars.as_ref(),
-            );
+            let spec = self.spec.view();
             client
                 .complete(spec, &upload_id, CompleteParts::Uploaded(&parts))
                 .await

@@ -10,7 +10,7 @@ use crate::client::{Client, Ctx};
 use crate::options::{insert, ObjectOptions};
 use crate::output::UploadOutput;
 use crate::progress::Tracker;
-use crate::spec::UploadSpec;
+use crate::spec::SpecRef;
 use crate::wire::{self, CompletedPart, ListedPart};
 use crate::Error;
 use oss_transport::ExpectedCrc64;
@@ -173,14 +173,14 @@ impl Client {
         vars: Option<&CallbackVars>,
         options: &ObjectOptions,
     ) -> Result<UploadOutput, Error> {
-        let spec = UploadSpec::new(key, options, callback, vars);
+        let spec = SpecRef::new(key, options, callback, vars);
         self.complete(spec, upload_id, parts).await
     }
 
     /// Complete for the uploaders and the public entry point alike.
     pub(crate) async fn complete(
         &self,
-        spec: UploadSpec<'_>,
+        spec: SpecRef<'_>,
         upload_id: &str,
         parts: CompleteParts<'_>,
     ) -> Result<UploadOutput, Error> {

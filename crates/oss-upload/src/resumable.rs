@@ -4,20 +4,19 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use oss_callback::{Callback, CallbackVars};
 use tracing::Instrument as _;
 
 use crate::checkpoint::{
     self, checkpoint_path, CheckpointIdentity, CheckpointRecord, CheckpointRejection,
 };
 use crate::client::Client;
-use crate::options::{ContentMd5, ObjectOptions};
+use crate::options::ContentMd5;
 use crate::output::UploadOutput;
 use crate::part_size::part_count;
 use crate::parts::{
     upload_parts, wrap, CheckpointWriter, Feed, PartSession, PartSettings, RangeData,
 };
-use crate::progress::{Progress, ProgressEvent, Tracker};
+use crate::progress::{ProgressEvent, Tracker};
 use crate::raw::CompleteParts;
 use crate::raw::UploadedPart;
 use crate::source::{file_meta, io_err};
@@ -34,14 +33,10 @@ use crate::Error;
 #[must_use = "call .send().await"]
 pub struct ResumableUpload {
     client: Client,
-    key: String,
+    spec: UploadSpec,
     path: PathBuf,
     settings: PartSettings,
     checkpoint_dir: Option<PathBuf>,
-    options: ObjectOptions,
-    callback: Option<Callback>,
-    vars: Option<CallbackVars>,
-    progress: Option<Progress>,
 }
 
 impl Client {
@@ -53,19 +48,16 @@ impl Client {
     ) -> ResumableUpload {
         ResumableUpload {
             client: self.clone(),
-            key: key.into(),
+            spec: UploadSpec::new(key),
             path: path.into(),
             settings: PartSettings::default(),
             checkpoint_dir: None,
-            options: ObjectOptions::default(),
-            callback: None,
-            vars: None,
-            progress: None,
         }
     }
 }
 
 impl ResumableUpload {
+    crate::spec::spec_setters!(progress);
     /// Part size in bytes, 100 KiB ..= 5 GiB; it is part of the checkpoint's identity.
     /// Default (`None`): [`DEFAULT_PART_SIZE`](crate::DEFAULT_PART_SIZE), 6 MiB.
     pub fn with_part_size(mut self, bytes: impl Into<Option<u64>>) -> Self {
@@ -87,30 +79,6 @@ impl ResumableUpload {
         self
     }
 
-    /// Object options (used when a new upload is initiated).
-    pub fn with_options(mut self, options: ObjectOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// The upload callback, sent with CompleteMultipartUpload.
-    pub fn with_callback(mut self, callback: Callback) -> Self {
-        self.callback = Some(callback);
-        self
-    }
-
-    /// Custom callback variables.
-    pub fn with_callback_vars(mut self, vars: CallbackVars) -> Self {
-        self.vars = Some(vars);
-        self
-    }
-
-    /// Progress events (including `PartSkipped` and `CheckpointDiscarded`).
-    pub fn with_progress(mut self, progress: Progress) -> Self {
-        self.progress = Some(progress);
-        self
-    }
-
     /// Where the checkpoint of this upload lives.
     ///
     /// # Errors
@@ -122,7 +90,7 @@ impl ResumableUpload {
         Ok(checkpoint_path(
             &abs,
             self.client.bucket(),
-            &self.key,
+            &self.spec.key,
             self.checkpoint_dir.as_deref(),
         ))
     }
@@ -134,14 +102,8 @@ impl ResumableUpload {
     /// (the checkpoint and the parts are kept for the next run), [`Error::Checkpoint`],
     /// [`Error::Io`], [`Error::Request`] when Initiate fails.
     pub async fn send(self) -> Result<UploadOutput, Error> {
-        UploadSpec::new(
-            &self.key,
-            &self.options,
-            self.callback.as_ref(),
-            self.vars.as_ref(),
-        )
-        .check()?;
-        let span = tracing::info_span!("resumable_upload", bucket = %self.client.bucket(), key = %self.key);
+        self.spec.view().check()?;
+        let span = tracing::info_span!("resumable_upload", bucket = %self.client.bucket(), key = %self.spec.key);
         self.run().instrument(span).await
     }
 
@@ -151,7 +113,7 @@ impl ResumableUpload {
             .map_err(|e| io_err(&self.path, e))?;
         let (size, mtime) = file_meta(&abs).await?;
         let part_size = self.settings.resolve(Some(size))?;
-        let tracker = Tracker::new(self.progress.clone(), Some(size));
+        let tracker = Tracker::new(self.spec.progress.clone(), Some(size));
         if size < part_size {
             return self.single_put(abs).send().await;
         }
@@ -159,7 +121,7 @@ impl ResumableUpload {
         let ckpt_path = checkpoint_path(
             &abs,
             client.bucket(),
-            &self.key,
+            &self.spec.key,
             self.checkpoint_dir.as_deref(),
         );
         let identity = CheckpointIdentity {
@@ -168,14 +130,14 @@ impl ResumableUpload {
             source_mtime: mtime,
             part_size,
             bucket: client.bucket().to_owned(),
-            key: self.key.clone(),
+            key: self.spec.key.clone(),
         };
         let resumed = self.resume(&ckpt_path, &identity, &tracker).await?;
         let record = match resumed {
             Some(record) => record,
             None => {
                 let upload_id = client
-                    .initiate_multipart_upload(&self.key, &self.options)
+                    .initiate_multipart_upload(&self.spec.key, &self.spec.options)
                     .await?;
                 CheckpointRecord::new(&identity, upload_id)
             }
@@ -205,8 +167,8 @@ impl ResumableUpload {
         let missing: Vec<u32> = (1..=count).filter(|n| !done.contains_key(n)).collect();
         tracing::debug!(%upload_id, confirmed = done.len(), missing = missing.len(), "uploading parts");
         let mut feed = Feed::ranges_of(RangeData::File(abs.clone()), size, part_size, missing);
-        let md5 = matches!(self.options.content_md5, ContentMd5::Compute);
-        let key = self.key.clone();
+        let md5 = matches!(self.spec.options.content_md5, ContentMd5::Compute);
+        let key = self.spec.key.clone();
         let result = async {
             let mut parts = upload_parts(
                 &PartSession {
@@ -229,12 +191,7 @@ impl ResumableUpload {
                 ));
             }
             parts.extend(done.into_values());
-            let spec = UploadSpec::new(
-                &key,
-                &self.options,
-                self.callback.as_ref(),
-                self.vars.as_ref(),
-            );
+            let spec = self.spec.view();
             client
                 .complete(spec, &upload_id, CompleteParts::Uploaded(&parts))
                 .await
@@ -323,20 +280,8 @@ impl ResumableUpload {
     }
 
     fn single_put(self, abs: PathBuf) -> crate::simple::PutObject {
-        let mut put = self
-            .client
-            .put_object(self.key, crate::UploadSource::File(abs))
-            .with_options(self.options);
-        if let Some(cb) = self.callback {
-            put = put.with_callback(cb);
-        }
-        if let Some(v) = self.vars {
-            put = put.with_callback_vars(v);
-        }
-        if let Some(p) = self.progress {
-            put = put.with_progress(p);
-        }
-        put
+        self.client
+            .put_object_with(self.spec, crate::UploadSource::File(abs))
     }
 }
 

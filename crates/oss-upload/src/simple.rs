@@ -7,16 +7,15 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::{HeaderMap, Method};
 use md5::Digest as _;
-use oss_callback::{Callback, CallbackVars};
 use oss_transport::{Body, Request};
 use tracing::Instrument as _;
 
 use crate::client::{Client, Ctx};
-use crate::options::{insert, ContentMd5, ObjectOptions};
+use crate::options::{insert, ContentMd5};
 use crate::output::UploadOutput;
-use crate::progress::{Progress, Tracker};
+use crate::progress::Tracker;
 use crate::source::{digest_file, file_meta, UploadSource};
-use crate::spec::UploadSpec;
+use crate::spec::{SpecRef, UploadSpec};
 use crate::Error;
 use oss_transport::{CallbackCarrier, ExpectedCrc64};
 use oss_types::Crc64;
@@ -26,53 +25,29 @@ use oss_types::Crc64;
 #[must_use = "call .send().await"]
 pub struct PutObject {
     client: Client,
-    key: String,
+    spec: UploadSpec,
     source: UploadSource,
-    options: ObjectOptions,
-    callback: Option<Callback>,
-    vars: Option<CallbackVars>,
-    progress: Option<Progress>,
 }
 
 impl Client {
     /// Starts a PutObject of `source` to `key`.
     pub fn put_object(&self, key: impl Into<String>, source: impl Into<UploadSource>) -> PutObject {
+        self.put_object_with(UploadSpec::new(key), source.into())
+    }
+
+    /// A PutObject of an upload already described (the single-part path of the multipart
+    /// and resumable uploaders).
+    pub(crate) fn put_object_with(&self, spec: UploadSpec, source: UploadSource) -> PutObject {
         PutObject {
             client: self.clone(),
-            key: key.into(),
-            source: source.into(),
-            options: ObjectOptions::default(),
-            callback: None,
-            vars: None,
-            progress: None,
+            spec,
+            source,
         }
     }
 }
 
 impl PutObject {
-    /// Object options (metadata, ACL, Content-Type, ...). Default: none.
-    pub fn with_options(mut self, options: ObjectOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// The upload callback OSS calls after storing the object. Default: none.
-    pub fn with_callback(mut self, callback: Callback) -> Self {
-        self.callback = Some(callback);
-        self
-    }
-
-    /// Custom callback variables (`x:` keys). Default: none.
-    pub fn with_callback_vars(mut self, vars: CallbackVars) -> Self {
-        self.vars = Some(vars);
-        self
-    }
-
-    /// Progress events. Default: none.
-    pub fn with_progress(mut self, progress: Progress) -> Self {
-        self.progress = Some(progress);
-        self
-    }
+    crate::spec::spec_setters!(progress);
 
     /// Sends the object.
     ///
@@ -82,23 +57,26 @@ impl PutObject {
     /// (e.g. `ContentMd5::Compute` with a stream, or a stream without length).
     pub async fn send(self) -> Result<UploadOutput, Error> {
         let span =
-            tracing::info_span!("put_object", bucket = %self.client.bucket(), key = %self.key);
+            tracing::info_span!("put_object", bucket = %self.client.bucket(), key = %self.spec.key);
         self.run().instrument(span).await
     }
 
     async fn run(self) -> Result<UploadOutput, Error> {
         let PutObject {
             client,
-            key,
+            spec,
             source,
+        } = self;
+        let UploadSpec {
+            key,
             options,
             callback,
             vars,
             progress,
-        } = self;
+        } = spec;
         let mut headers = HeaderMap::new();
         options.apply(&key, &mut headers)?;
-        let intent = UploadSpec::new(&key, &options, callback.as_ref(), vars.as_ref())
+        let intent = SpecRef::new(&key, &options, callback.as_ref(), vars.as_ref())
             .apply_callback(&mut headers)?;
         let want_md5 = matches!(options.content_md5, ContentMd5::Compute);
         if let ContentMd5::Value(v) = &options.content_md5 {

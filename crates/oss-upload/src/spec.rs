@@ -1,24 +1,91 @@
 //! What every upload says besides its bytes: the key, object options, the callback and its
-//! variables. Each builder hands one `UploadSpec` down instead of five loose arguments, and the
-//! rules about the pair callback + vars are checked here once.
+//! variables, progress. Every builder holds one `UploadSpec` (and gets its setters from
+//! `spec_setters!`), hands a borrowed `SpecRef` down instead of loose arguments, and the rules
+//! about the pair callback + vars are checked here once.
 
 use http::HeaderMap;
 use oss_callback::{Callback, CallbackVars};
 use oss_transport::CallbackCarrier;
 
 use crate::options::ObjectOptions;
+use crate::progress::Progress;
 use crate::Error;
+
+/// The shared part of every upload builder.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UploadSpec {
+    pub(crate) key: String,
+    pub(crate) options: ObjectOptions,
+    pub(crate) callback: Option<Callback>,
+    pub(crate) vars: Option<CallbackVars>,
+    pub(crate) progress: Option<Progress>,
+}
+
+impl UploadSpec {
+    pub(crate) fn new(key: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The borrowed view the lower layers take.
+    pub(crate) fn view(&self) -> SpecRef<'_> {
+        SpecRef::new(
+            &self.key,
+            &self.options,
+            self.callback.as_ref(),
+            self.vars.as_ref(),
+        )
+    }
+}
+
+/// The setters every upload builder shares, on its `spec` field; `progress` adds
+/// `with_progress`.
+macro_rules! spec_setters {
+    () => {
+        /// Object options (metadata, ACL, Content-Type, ...). Default: none.
+        pub fn with_options(mut self, options: $crate::ObjectOptions) -> Self {
+            self.spec.options = options;
+            self
+        }
+
+        /// The upload callback OSS calls after storing the object. Default: none.
+        pub fn with_callback(mut self, callback: oss_callback::Callback) -> Self {
+            self.spec.callback = Some(callback);
+            self
+        }
+
+        /// Custom callback variables (`x:` keys). Without a callback the upload fails with
+        /// [`Error::CallbackVarsWithoutCallback`](crate::Error::CallbackVarsWithoutCallback).
+        /// Default: none.
+        pub fn with_callback_vars(mut self, vars: oss_callback::CallbackVars) -> Self {
+            self.spec.vars = Some(vars);
+            self
+        }
+    };
+    (progress) => {
+        $crate::spec::spec_setters!();
+
+        /// Progress events. Default: none.
+        pub fn with_progress(mut self, progress: $crate::Progress) -> Self {
+            self.spec.progress = Some(progress);
+            self
+        }
+    };
+}
+pub(crate) use spec_setters;
 
 /// The shared part of an upload request, borrowed from its builder.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct UploadSpec<'a> {
+pub(crate) struct SpecRef<'a> {
     pub(crate) key: &'a str,
     pub(crate) options: &'a ObjectOptions,
     pub(crate) callback: Option<&'a Callback>,
     pub(crate) vars: Option<&'a CallbackVars>,
 }
 
-impl<'a> UploadSpec<'a> {
+impl<'a> SpecRef<'a> {
     pub(crate) fn new(
         key: &'a str,
         options: &'a ObjectOptions,
@@ -69,11 +136,11 @@ mod tests {
     fn vars_without_a_callback_are_refused() {
         let options = ObjectOptions::new();
         let vars = CallbackVars::default();
-        let spec = UploadSpec::new("k", &options, None, Some(&vars));
+        let spec = SpecRef::new("k", &options, None, Some(&vars));
         assert!(matches!(
             spec.check(),
             Err(Error::CallbackVarsWithoutCallback { key }) if key == "k"
         ));
-        assert!(UploadSpec::new("k", &options, None, None).check().is_ok());
+        assert!(SpecRef::new("k", &options, None, None).check().is_ok());
     }
 }
