@@ -223,3 +223,39 @@ fn presigned_key(url: &http::Uri, bucket: &str) -> String {
         None => decoded,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_presigned_callback_is_read_from_the_query_or_the_signed_headers() {
+        let uri = |s: &str| s.parse::<http::Uri>().unwrap();
+        let none = HeaderMap::new();
+        assert_eq!(
+            presigned_callback(
+                &uri("https://b.oss-cn-hangzhou.aliyuncs.com/k?x-oss-date=1&callback=e30%3D"),
+                &none
+            ),
+            Some(CallbackCarrier::Query)
+        );
+        // `callback-var` alone is no callback.
+        assert_eq!(
+            presigned_callback(
+                &uri("https://b.oss-cn-hangzhou.aliyuncs.com/k?callback-var=e30%3D"),
+                &none
+            ),
+            None
+        );
+        let mut signed = HeaderMap::new();
+        signed.insert("x-oss-callback", "e30=".parse().unwrap());
+        assert_eq!(
+            presigned_callback(&uri("https://b.example.com/k"), &signed),
+            Some(CallbackCarrier::Header)
+        );
+        assert_eq!(
+            presigned_callback(&uri("https://b.example.com/k"), &none),
+            None
+        );
+    }
+}
