@@ -49,8 +49,22 @@ impl Tally {
     }
 }
 
+/// A skipped symlink, empty directory or special file: a warning, silenced by `-q`.
 fn warn(message: &str) {
+    crate::output::warn(message);
+}
+
+/// A key refused for leaving the target directory counts as failed: always printed, like an
+/// error, even with `-q`.
+fn refuse(message: &str) {
     let _ = writeln!(std::io::stderr(), "oss-rs: warning: {message}");
+}
+
+/// One line per finished file, unless `-q`.
+fn progress_line(line: &str) {
+    if !crate::output::quiet() {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
 }
 
 fn jobs(args: &CpArgs) -> Result<usize, Error> {
@@ -207,11 +221,7 @@ pub(crate) async fn upload(
         match outcome {
             Ok(Some(output)) => {
                 tally.ok += 1;
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "uploaded {rel} to oss://{}/{key}",
-                    dst.bucket()
-                );
+                progress_line(&format!("uploaded {rel} to oss://{}/{key}", dst.bucket()));
                 crate::cp::print_callback_answer(&output)?;
             }
             Ok(None) => {
@@ -342,7 +352,7 @@ pub(crate) async fn download(
                 .then_some("it is both an object and a prefix of other keys")
         });
         if let Some(reason) = reason {
-            warn(&format!(
+            refuse(&format!(
                 "skipped key {:?}: {reason}; it would not stay inside {}",
                 obj.key,
                 dir.display()
@@ -381,11 +391,7 @@ pub(crate) async fn download(
         match outcome {
             Ok(true) => {
                 tally.ok += 1;
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "downloaded oss://{}/{key} to {rel}",
-                    src.bucket()
-                );
+                progress_line(&format!("downloaded oss://{}/{key} to {rel}", src.bucket()));
             }
             Ok(false) => {
                 tally.skipped += 1;

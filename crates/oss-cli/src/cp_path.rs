@@ -26,6 +26,14 @@ pub(crate) fn cp_path_arg(text: &str) -> Result<CpPath, String> {
             .map(CpPath::Oss)
             .map_err(|e: crate::Error| e.to_string());
     }
+    if let Some((scheme, _)) = text.split_once("://") {
+        // s3://, http://: a URL of another kind, not a local path that happens to contain "://".
+        if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(format!(
+                "{text:?}: expected oss://bucket/key, a local path or -"
+            ));
+        }
+    }
     Ok(CpPath::Local(PathBuf::from(text)))
 }
 
@@ -38,6 +46,9 @@ mod tests {
         assert_eq!(cp_path_arg("-").unwrap(), CpPath::Stdio);
         assert!(matches!(cp_path_arg("oss://b/k").unwrap(), CpPath::Oss(u) if u.key() == "k"));
         assert!(cp_path_arg("oss://B/k").is_err());
+        assert!(cp_path_arg("s3://b/k")
+            .unwrap_err()
+            .contains("oss://bucket/key"));
         assert_eq!(
             cp_path_arg("./a b").unwrap(),
             CpPath::Local(PathBuf::from("./a b"))
