@@ -25,10 +25,32 @@ const ACCESS_KEY_ID: &str = "demo-access-key";
 const ACCESS_KEY_SECRET: &str = "demo-secret";
 const PART_SIZE: u64 = 100 * 1024;
 
+/// What `oss-demo --help` prints; the demo itself takes no options but `--live`.
+const USAGE: &str = "\
+oss-demo: every upload path of oss-rs against an in-process emulator, each with a verified
+callback (run it with `cargo xtask demo`).
+
+Usage: oss-demo [--live]
+
+Options:
+  --live      run against real OSS (credentials and bucket from the environment)
+  -h, --help  print this help and exit
+";
+
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if let Some(arg) = std::env::args().nth(1) {
+        if arg == "--help" || arg == "-h" {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        if arg != "--live" {
+            eprint!("demo: unknown argument {arg:?}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    }
     match run().await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
