@@ -210,3 +210,158 @@ fn piped_output_and_the_emulator_log_have_no_escape_byte_and_v_logs_info() {
         String::from_utf8_lossy(&logged)
     );
 }
+
+/// `command_line` run by `script(1)` under a pty: its status and everything it wrote.
+fn under_a_pty(command_line: &str) -> (std::process::ExitStatus, String) {
+    let out = isolated("script")
+        .args(["-qfec", command_line, "/dev/null"])
+        .output()
+        .expect("run script");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn quoted(args: &[&str]) -> String {
+    args.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The visible lines of a pty capture (see the first test).
+fn visible_lines(tty: &str) -> Vec<String> {
+    tty.split(['\r', '\n'])
+        .map(visible)
+        .map(|l| l.trim_end().to_owned())
+        .collect()
+}
+
+/// UploadParts answered 200 so far, from the emulator's request log.
+fn uploaded_parts(endpoint: &str) -> usize {
+    let (status, body) =
+        oss_test_support::http_request(&format!("{endpoint}/__emulator/requests"), "GET", &[], b"");
+    assert_eq!(status, 200, "{body}");
+    let log: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    log.as_array()
+        .expect("a list")
+        .iter()
+        .filter(|r| r["operation"] == "UploadPart" && r["status"] == 200)
+        .count()
+}
+
+#[test]
+fn a_resumed_cp_shows_the_resumed_bytes_apart_from_the_sent_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let emulator = Emulator::start(&dir.path().join("emulator.log"));
+    let file = dir.path().join("resume.bin");
+    std::fs::write(&file, vec![0x3cu8; 24 << 20]).expect("write");
+    let ckpt = dir.path().join("ckpt");
+    std::fs::create_dir(&ckpt).expect("mkdir");
+    let args = [
+        BIN,
+        "--endpoint",
+        &emulator.endpoint,
+        "cp",
+        file.to_str().expect("utf-8 path"),
+        "oss://bkt/resume.bin",
+        "--checkpoint-dir",
+        ckpt.to_str().expect("utf-8 path"),
+        "--part-size",
+        "1MiB",
+        "--parallel",
+        "1",
+    ];
+    let mut first = oss_rs()
+        .args(&args[1..])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cp");
+    // The protocol event: the emulator has answered the K-th UploadPart.
+    const K: usize = 6;
+    while uploaded_parts(&emulator.endpoint) < K {
+        assert!(
+            first.try_wait().expect("try_wait").is_none(),
+            "finished before the interruption"
+        );
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &first.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let first = first.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(130), "{stderr}");
+    let done = uploaded_parts(&emulator.endpoint);
+    assert!((K..24).contains(&done), "{done} parts before the rerun");
+
+    let (status, tty) = under_a_pty(&quoted(&args));
+    assert!(status.success(), "exit {status:?}\n{tty:?}");
+    let lines = visible_lines(&tty);
+    // Every frame of the bar shows the resumed bytes apart: `… 13.00 MiB/24.00 MiB (resumed
+    // 6.0 MiB) 3.1 MiB/s ETA 4 s`. They grow as ListParts' parts are counted, to at least the
+    // K parts answered before the SIGINT.
+    let frames: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("MiB/24.00 MiB"))
+        .collect();
+    assert!(!frames.is_empty(), "no bar in {lines:#?}");
+    let resumed: Vec<f64> = frames
+        .iter()
+        .map(|frame| {
+            frame
+                .split_once("(resumed ")
+                .and_then(|(_, rest)| rest.split_once(" MiB)"))
+                .and_then(|(n, _)| n.parse::<f64>().ok())
+                .unwrap_or_else(|| panic!("no resumed bytes in {frame:?}"))
+        })
+        .collect();
+    let most = resumed.iter().copied().fold(0.0, f64::max);
+    assert!(most >= K as f64 && most < 24.0, "{frames:#?}");
+    // The rate counts only the bytes sent by this run: the first frame, drawn when the first
+    // part was found, has sent nothing yet.
+    assert!(
+        frames[0].contains(" 0 B/s "),
+        "the resumed bytes counted in the rate: {:?}",
+        frames[0]
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("uploaded ")),
+        "no summary in {lines:#?}"
+    );
+}
+
+#[test]
+fn a_cp_refused_before_any_byte_draws_no_bar() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let emulator = Emulator::start(&dir.path().join("emulator.log"));
+    let file = dir.path().join("ten.bin");
+    std::fs::write(&file, b"0123456789").expect("write");
+    let command_line = format!(
+        "OSS_ACCESS_KEY_SECRET=wrong {}",
+        quoted(&[
+            BIN,
+            "--endpoint",
+            &emulator.endpoint,
+            "cp",
+            file.to_str().expect("utf-8 path"),
+            "oss://bkt/ten.bin",
+        ])
+    );
+    let (status, tty) = under_a_pty(&command_line);
+    assert_eq!(status.code(), Some(1), "{tty:?}");
+    let lines: Vec<String> = visible_lines(&tty)
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(
+        lines.len() == 1 && lines[0].contains("HTTP 403 SignatureDoesNotMatch"),
+        "expected the error alone: {lines:#?}"
+    );
+    assert!(
+        !tty.contains("100%") && !tty.contains("10 B"),
+        "a frame of the bar: {tty:?}"
+    );
+}
