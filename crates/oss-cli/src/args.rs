@@ -145,6 +145,9 @@ pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// `--endpoint` and `--path-style` before the command (they apply to client commands only).
+    #[command(flatten)]
+    pub client: TopClientArgs,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -152,22 +155,17 @@ pub struct Cli {
 
 /// Options shared by every command.
 #[derive(Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// OSS endpoint, `https://host[:port]` or `http://…` [default: the region's public endpoint]
-    #[arg(
-        long,
-        global = true,
-        env = "OSS_ENDPOINT",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
+    /// The endpoint: `--endpoint` of the client command (or before it), else `OSS_ENDPOINT`.
+    #[arg(skip)]
     pub endpoint: Option<String>,
+    /// Path style: `--path-style` of the client command (or before it).
+    #[arg(skip)]
+    pub path_style: bool,
     /// Region id, e.g. cn-hangzhou [default: taken from an oss-<region>.aliyuncs.com endpoint]
     #[arg(long, global = true, env = "OSS_REGION", hide_env_values = true)]
     pub region: Option<String>,
-    /// Path-style addressing (endpoint/bucket/key), for emulators and some proxies
-    #[arg(long, global = true)]
-    pub path_style: bool,
     /// Access key id
     #[arg(long, global = true, env = "OSS_ACCESS_KEY_ID", hide_env_values = true)]
     pub access_key_id: Option<String>,
@@ -202,6 +200,43 @@ pub struct GlobalArgs {
     pub json: bool,
 }
 
+impl Command {
+    /// The connection options of a client command; `None` for `emulator` and
+    /// `callback-server`.
+    pub(crate) fn client_args(&self) -> Option<&ClientArgs> {
+        match self {
+            Command::Cp(a) => Some(&a.client),
+            Command::Presign(a) => Some(&a.client),
+            Command::Form(a) => Some(&a.client),
+            Command::Credentials(a) => Some(&a.client),
+            Command::Ls(a) => Some(&a.client),
+            Command::Stat(a) => Some(&a.client),
+            Command::Rm(a) => Some(&a.client),
+            Command::Uploads(a) => Some(&a.client),
+            Command::Mb(a) | Command::Rb(a) => Some(&a.client),
+            Command::Emulator(_) | Command::CallbackServer(_) => None,
+        }
+    }
+
+    /// The command's name, for messages.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Command::Cp(_) => "cp",
+            Command::Presign(_) => "presign",
+            Command::Form(_) => "form",
+            Command::Credentials(_) => "credentials",
+            Command::Emulator(_) => "emulator",
+            Command::CallbackServer(_) => "callback-server",
+            Command::Ls(_) => "ls",
+            Command::Stat(_) => "stat",
+            Command::Rm(_) => "rm",
+            Command::Uploads(_) => "uploads",
+            Command::Mb(_) => "mb",
+            Command::Rb(_) => "rb",
+        }
+    }
+}
+
 impl fmt::Debug for GlobalArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let masked = |v: &Option<String>| v.as_ref().map(|_| "***");
@@ -219,6 +254,40 @@ impl fmt::Debug for GlobalArgs {
             .field("json", &self.json)
             .finish()
     }
+}
+
+/// The options of the commands that talk to OSS (not `emulator` or `callback-server`),
+/// given after the command; they also apply to its subcommands.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Connection options")]
+pub struct ClientArgs {
+    /// OSS endpoint, `https://host[:port]` or `http://…` [default: the region's public endpoint]
+    #[arg(
+        long,
+        global = true,
+        env = "OSS_ENDPOINT",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub endpoint: Option<String>,
+    /// Path-style addressing (endpoint/bucket/key), for emulators and some proxies [default:
+    /// on for an IP or localhost endpoint]
+    #[arg(long, global = true)]
+    pub path_style: bool,
+}
+
+/// `--endpoint` and `--path-style` given before the command, as in `oss-rs --endpoint URL cp
+/// …`: accepted for the client commands, refused (exit 2) for `emulator` and `callback-server`.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Connection options (client commands)")]
+pub struct TopClientArgs {
+    /// OSS endpoint for a client command (also `OSS_ENDPOINT`, or `--endpoint` after the
+    /// command)
+    #[arg(long = "endpoint", id = "top_endpoint", value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Path-style addressing for a client command
+    #[arg(long = "path-style", id = "top_path_style")]
+    pub path_style: bool,
 }
 
 /// The subcommands.
@@ -309,11 +378,18 @@ pub struct CpArgs {
     /// Options of the stored object
     #[command(flatten)]
     pub object_options: crate::object_args::ObjectArgs,
+    /// Endpoint and addressing.
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// `oss-rs credentials`: no options of its own; `--profile` and `--credentials-file` apply.
 #[derive(Debug, Args)]
-pub struct CredentialsArgs {}
+pub struct CredentialsArgs {
+    /// Endpoint and addressing.
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
 
 /// `oss-rs presign`.
 #[derive(Debug, Args)]
@@ -321,6 +397,9 @@ pub struct PresignArgs {
     /// The operation.
     #[command(subcommand)]
     pub operation: PresignOperation,
+    /// Endpoint and addressing.
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// What `oss-rs presign` signs.
@@ -396,6 +475,9 @@ pub struct FormArgs {
     /// Also write a minimal HTML upload page to this file
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Endpoint and addressing.
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// `oss-rs emulator`: the flags are oss-emulator's own [`oss_emulator::cli::ServeArgs`], shared

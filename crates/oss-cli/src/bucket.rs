@@ -27,6 +27,9 @@ pub struct BucketArgs {
     /// oss://bucket
     #[arg(value_parser = object_url_arg)]
     pub url: ObjectUrl,
+    /// Endpoint and addressing.
+    #[command(flatten)]
+    pub client: crate::args::ClientArgs,
 }
 
 fn bucket_only(url: &ObjectUrl) -> Result<&str, Error> {

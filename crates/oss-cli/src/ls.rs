@@ -40,6 +40,9 @@ pub struct LsArgs {
     #[arg(long, default_value_t = 1000, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub page_size: u32,
+    /// Endpoint and addressing.
+    #[command(flatten)]
+    pub client: crate::args::ClientArgs,
 }
 
 /// Lists objects (or buckets) on stdout as they arrive, then the counts.

@@ -34,6 +34,9 @@ pub struct RmArgs {
     /// Do not ask before removing (required with -r when stdin is not a terminal)
     #[arg(short, long)]
     pub force: bool,
+    /// Endpoint and addressing.
+    #[command(flatten)]
+    pub client: crate::args::ClientArgs,
 }
 
 /// Removes the object, or every object under the prefix; says what it removed on stdout.

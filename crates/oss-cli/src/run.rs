@@ -16,7 +16,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(args).and_then(resolve_client_args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -37,6 +37,36 @@ where
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
+}
+
+/// Puts the client command's `--endpoint`/`--path-style` (given before or after the command,
+/// or `OSS_ENDPOINT`) into the global options; refuses them given before `emulator` or
+/// `callback-server`, where they mean nothing.
+fn resolve_client_args(mut cli: Cli) -> Result<Cli, clap::Error> {
+    let top = std::mem::take(&mut cli.client);
+    match cli.command.client_args() {
+        Some(client) => {
+            cli.global.endpoint = top.endpoint.or_else(|| client.endpoint.clone());
+            cli.global.path_style = top.path_style || client.path_style;
+        }
+        None if top.endpoint.is_some() || top.path_style => {
+            let flag = if top.endpoint.is_some() {
+                "--endpoint"
+            } else {
+                "--path-style"
+            };
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            return Err(cmd.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "{flag} applies to the commands that talk to OSS, not to `{}`",
+                    cli.command.name()
+                ),
+            ));
+        }
+        None => {}
+    }
+    Ok(cli)
 }
 
 fn fail(error: &Error) -> ExitCode {

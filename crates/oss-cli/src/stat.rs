@@ -31,6 +31,9 @@ pub struct StatArgs {
     /// oss://bucket/key for an object, oss://bucket for the bucket
     #[arg(value_parser = object_url_arg)]
     pub url: ObjectUrl,
+    /// Endpoint and addressing.
+    #[command(flatten)]
+    pub client: crate::args::ClientArgs,
 }
 
 /// Prints the object's (or bucket's) properties as `Name: value` lines, sorted by name.

@@ -38,6 +38,9 @@ pub struct UploadsArgs {
     /// The operation.
     #[command(subcommand)]
     pub operation: UploadsOperation,
+    /// Endpoint and addressing.
+    #[command(flatten)]
+    pub client: crate::args::ClientArgs,
 }
 
 /// What `oss-rs uploads` does.

@@ -658,3 +658,98 @@ fn sigterm_stops_a_resumable_cp_with_exit_130_and_the_same_command_resumes() {
     }
     assert_object_crc(&stack, "interrupted.bin", crc, 64 * MIB as u64);
 }
+
+#[test]
+fn each_help_lists_only_its_own_and_global_options() {
+    let help = |args: &[&str]| {
+        let out = base_command().args(args).output().expect("run");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // `emulator --help` prints help (it does not start the server) without client options.
+    let emulator = help(&["emulator", "--help"]);
+    assert!(emulator.contains("--listen"), "{emulator}");
+    assert!(emulator.contains("Global options:"), "{emulator}");
+    for client_only in ["--endpoint", "--path-style"] {
+        assert!(!emulator.contains(client_only), "{client_only}: {emulator}");
+    }
+    let callback_server = help(&["callback-server", "--help"]);
+    assert!(!callback_server.contains("--endpoint"), "{callback_server}");
+    // `cp --help`: its own options, the connection options, the global ones; nothing of the
+    // emulator's.
+    let cp = help(&["cp", "--help"]);
+    for own in [
+        "--callback-url",
+        "--endpoint",
+        "--path-style",
+        "Global options:",
+    ] {
+        assert!(cp.contains(own), "{own}: {cp}");
+    }
+    for emulator_only in [
+        "--listen",
+        "--create-bucket",
+        "--auto-create-buckets",
+        "--data-dir",
+        "--sts-token",
+    ] {
+        assert!(!cp.contains(emulator_only), "{emulator_only}: {cp}");
+    }
+    // Subcommands of subcommands get the connection options too.
+    for args in [
+        &["presign", "put", "--help"][..],
+        &["uploads", "ls", "--help"],
+    ] {
+        assert!(help(args).contains("--endpoint"), "{args:?}");
+    }
+}
+
+#[test]
+fn endpoint_goes_before_or_after_a_client_command_and_never_with_the_emulator() {
+    for args in [
+        &[
+            "--endpoint",
+            "http://127.0.0.1:1",
+            "presign",
+            "get",
+            "oss://bkt/k",
+        ][..],
+        &[
+            "presign",
+            "get",
+            "oss://bkt/k",
+            "--endpoint",
+            "http://127.0.0.1:1",
+        ],
+        &[
+            "presign",
+            "--endpoint",
+            "http://127.0.0.1:1",
+            "get",
+            "oss://bkt/k",
+        ],
+    ] {
+        let out = base_command()
+            .args(["--region", "cn-hangzhou"])
+            .args(["--access-key-id", "ak", "--access-key-secret", "sk"])
+            .args(args)
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stdout}");
+        assert!(
+            stdout.starts_with("http://127.0.0.1:1/bkt/k?"),
+            "{args:?}: {stdout}"
+        );
+    }
+    for flag in [&["--endpoint", "http://127.0.0.1:1"][..], &["--path-style"]] {
+        let out = base_command()
+            .args(flag)
+            .args(["emulator", "--listen", "127.0.0.1:0"])
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag:?}: {stderr}");
+        assert!(stderr.contains("not to `emulator`"), "{stderr}");
+    }
+}
