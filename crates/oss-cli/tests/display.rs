@@ -11,9 +11,9 @@ use std::time::Duration;
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
 /// Bound on waiting for the emulator's first line (never a correctness sleep).
 const DEADLINE: Duration = Duration::from_secs(60);
-/// 200 MiB as the issue asks in release builds; debug builds hash and sign slowly enough that
-/// 32 MiB (still six multipart parts of the default 6 MiB) keeps the suite short.
-const SIZE_MIB: usize = if cfg!(debug_assertions) { 32 } else { 200 };
+/// 200 MiB, as the issue asks; the upload path is fast enough in debug builds too (the stdin and
+/// download suites move 300 MiB there).
+const SIZE_MIB: usize = 200;
 
 /// `program` with no OSS_*/ALIBABA_*/RUST_LOG/NO_COLOR variables from the developer's shell,
 /// static test keys and no credential files.
