@@ -56,6 +56,15 @@ pub enum Error {
     #[error("{0}")]
     CallbackFailed(Box<CallbackFailure>),
 
+    /// A request carrying the upload's callback failed after its whole body was sent (a reset,
+    /// a timeout, a truncated answer, a 5xx or a 429), so OSS may have stored the object and
+    /// called the application server. Whether the callback ran is unknown; the object is stored
+    /// when [`UnknownCallbackOutcome::confirmation`] is [`Confirmation::Stored`]. Never
+    /// retried: a resend could deliver the callback a second time. See
+    /// [`UnknownCallbackOutcome`] for the rule and what an application server should do.
+    #[error(transparent)]
+    CallbackOutcomeUnknown(Box<UnknownCallbackOutcome>),
+
     /// A request to OSS failed (service error, connection, timeout, exhausted retries).
     #[error("{operation} failed for {target}{}", fields_suffix(.oss))]
     Request {
@@ -122,6 +131,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Another run holds the checkpoint's lock: it is driving the same upload now. Nothing
+    /// was sent; run again once it has finished.
+    #[error("checkpoint lock {} is held by {}", .lock.display(), holder(.pid))]
+    CheckpointLocked {
+        /// The lock file (`<checkpoint>.lock`).
+        lock: PathBuf,
+        /// The holder's process id, when the lock file could be read.
+        pid: Option<u32>,
+    },
+
     /// OSS answered 2xx with a body this crate cannot read.
     #[error("unexpected {operation} response: {reason}")]
     BadResponse {
@@ -132,9 +151,161 @@ pub enum Error {
     },
 }
 
+/// `"process 1234"`, or `"another process"`.
+fn holder(pid: &Option<u32>) -> String {
+    pid.map_or_else(|| "another process".to_owned(), |p| format!("process {p}"))
+}
+
 /// `": HTTP 403 Code: message (EC ..) [request id: ..]"`, or nothing.
 fn fields_suffix(oss: &Option<Box<ServiceFields>>) -> String {
     oss.as_ref().map(|o| format!(": {o}")).unwrap_or_default()
+}
+
+/// How far the object's state was established after a callback-bearing request failed once its
+/// body was sent (see [`UnknownCallbackOutcome`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Confirmation {
+    /// HeadObject (signed with the client's credentials) found the object with this upload's
+    /// size and CRC-64, and a `Last-Modified` not older than the first send of the request: **the
+    /// object is stored**. Nothing was resent.
+    Stored,
+    /// The client has no credentials to ask with (an anonymous client with a presigned URL):
+    /// nothing was checked and nothing resent. The object may or may not be stored.
+    NoCredentials,
+    /// The check itself could not be made: HeadObject failed (network, permission; its error
+    /// is [`UnknownCallbackOutcome::check_error`]), or the upload's size is not known
+    /// (`CompleteParts::Listed`, a form streamed without a length). Nothing was resent. The
+    /// object may or may not be stored.
+    Unverified,
+}
+
+/// An upload whose callback-bearing request failed **after its whole body was sent**: OSS may
+/// have stored the object and called the application server before the answer was lost.
+///
+/// **The rule.** The transport never resends such a request itself. The uploader asks OSS
+/// instead: it HEADs the object with the client's credentials, and the object counts as stored
+/// by this upload iff it exists, its size and `x-oss-hash-crc64ecma` equal what this upload
+/// computed (the size alone when CRC checks are off), and its `Last-Modified` is not older than
+/// the local start of the request's first send, converted to server time with the transport's
+/// learnt clock skew (server − local) and truncated to the second. Stored: this error, with
+/// [`Confirmation::Stored`]. Not stored: the request is sent again (fresh signature) within the
+/// retry policy. The HEAD failing, or no credentials to HEAD with: this error, unconfirmed,
+/// nothing resent. A Complete answered `NoSuchUpload` after an earlier send is judged by the
+/// same rule (with a callback it is this error; without one, plain success).
+///
+/// **The residual window.** Whether the callback ran is never known: OSS may have stored the
+/// object and then failed to reach the application server, or reached it and lost the answer.
+/// `Stored` can also be wrong in the one case the rule cannot see: another writer stored the
+/// same bytes under the same key in the same second (or, with CRC checks off, the same size);
+/// and an unlearnt skew (local clock ahead of OSS's) can make this upload's own object look
+/// older than the attempt, so it is resent. **An application server should make its callback
+/// handler idempotent on (bucket, key, etag)**: then a repeated delivery is harmless, and after
+/// this error the uploader can ask the application (or HEAD the object) rather than upload again.
+///
+/// `Display` is one line: the object, whether it is stored (and its ETag), then the cause.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct UnknownCallbackOutcome {
+    /// Bucket of the object.
+    pub bucket: String,
+    /// Key of the object.
+    pub key: String,
+    /// Multipart upload id, for a CompleteMultipartUpload.
+    pub upload_id: Option<String>,
+    /// Which call failed: `PutObject`, `CompleteMultipartUpload`, `PostObject`, ...
+    pub operation: String,
+    /// What is known of the object.
+    pub confirmation: Confirmation,
+    /// ETag of the stored object (from HeadObject), when confirmed.
+    pub etag: Option<String>,
+    /// CRC-64 of the stored object (from HeadObject), when confirmed.
+    pub crc64: Option<u64>,
+    /// Version id of the stored object (from HeadObject), when confirmed.
+    pub version_id: Option<String>,
+    /// Request id of OSS's last answer to the callback-bearing request (a 5xx, a 429, a
+    /// `NoSuchUpload`); `None` when no answer arrived (a reset, a timeout).
+    pub request_id: Option<String>,
+    /// Sends of the callback-bearing request, the transport's own retries included.
+    pub sends: u32,
+    /// HeadObject's error, for [`Confirmation::Unverified`] after a failed HEAD.
+    pub check_error: Option<Box<Error>>,
+    /// The failure of the callback-bearing request.
+    cause: Box<Error>,
+}
+
+impl UnknownCallbackOutcome {
+    /// Whether the object is known to be stored ([`Confirmation::Stored`]).
+    pub fn is_stored(&self) -> bool {
+        self.confirmation == Confirmation::Stored
+    }
+
+    /// The failure of the callback-bearing request (also [`std::error::Error::source`]).
+    pub fn cause(&self) -> &Error {
+        &self.cause
+    }
+
+    pub(crate) fn new(
+        bucket: &str,
+        key: &str,
+        operation: &str,
+        confirmation: Confirmation,
+        cause: Error,
+    ) -> Self {
+        Self {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            upload_id: None,
+            operation: operation.to_owned(),
+            confirmation,
+            etag: None,
+            crc64: None,
+            version_id: None,
+            request_id: cause.request_id().map(str::to_owned),
+            sends: 1,
+            check_error: None,
+            cause: Box::new(cause),
+        }
+    }
+}
+
+impl std::fmt::Display for UnknownCallbackOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let target = format!("oss://{}/{}", self.bucket, self.key);
+        match self.confirmation {
+            Confirmation::Stored => {
+                write!(f, "the object {target} is stored")?;
+                if let Some(etag) = &self.etag {
+                    write!(f, " (etag {etag})")?;
+                }
+                write!(f, ", but whether the callback ran is unknown")?;
+            }
+            Confirmation::NoCredentials => write!(
+                f,
+                "the object {target} may be stored, and whether the callback ran is unknown \
+                 (no credentials to check it with HeadObject)"
+            )?,
+            Confirmation::Unverified => write!(
+                f,
+                "the object {target} may be stored, and whether the callback ran is unknown \
+                 ({})",
+                match self.check_error {
+                    Some(_) => "HeadObject could not check it",
+                    None => "its size is not known, so it could not be checked",
+                }
+            )?,
+        }
+        if let Some(id) = &self.upload_id {
+            write!(f, "; upload {id}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UnknownCallbackOutcome {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.cause)
+    }
 }
 
 impl Error {
@@ -150,6 +321,7 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::CallbackFailed(f) => f.request_id.as_deref(),
+            Error::CallbackOutcomeUnknown(u) => u.request_id.as_deref(),
             _ => self.service_fields()?.request_id.as_deref(),
         }
     }
@@ -170,6 +342,15 @@ impl Error {
     pub fn callback_failure(&self) -> Option<&CallbackFailure> {
         match self {
             Error::CallbackFailed(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The unknown callback outcome, if this is one: the callback-bearing request failed after
+    /// its body was sent, and the object is stored or may be (see [`UnknownCallbackOutcome`]).
+    pub fn callback_outcome_unknown(&self) -> Option<&UnknownCallbackOutcome> {
+        match self {
+            Error::CallbackOutcomeUnknown(u) => Some(u),
             _ => None,
         }
     }
@@ -199,6 +380,7 @@ impl Error {
         match self {
             Error::Multipart { upload_id, .. } => Some(upload_id),
             Error::CallbackFailed(f) => f.upload_id.as_deref(),
+            Error::CallbackOutcomeUnknown(u) => u.upload_id.as_deref(),
             _ => None,
         }
     }
