@@ -91,6 +91,7 @@ pub(crate) async fn open(
                 .map_err(|source| Error::RequestBody { source })?;
             file_body(file, *len)
         }
+        Body::FileRange(range) => crate::file_body::open(range),
         Body::Stream(once) => match once.take() {
             Some(stream) => {
                 StreamBody::new(stream.map_ok(Frame::data).map_err(LocalBodyError)).boxed_unsync()

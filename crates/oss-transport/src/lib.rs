@@ -74,6 +74,7 @@ mod builder;
 mod client;
 mod connect;
 mod error;
+mod file_body;
 // Only for `fuzz/` (which enables the feature) and for this crate's unit tests.
 #[cfg(any(feature = "fuzzing", test))]
 #[doc(hidden)]
@@ -89,6 +90,7 @@ pub use backoff::Backoff;
 pub use builder::{ClientBuilder, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_USER_AGENT};
 pub use client::Client;
 pub use error::{BoxError, Error, ServiceError, TimeoutPhase};
+pub use file_body::{FileRange, DEFAULT_FILE_CHUNK};
 pub use oss_types::{Addressing, Endpoint, Scheme};
 pub use oss_types::{CallbackFailure, ServiceFields};
 pub use request::{

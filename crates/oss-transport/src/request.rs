@@ -9,6 +9,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
+use crate::file_body::FileRange;
 use oss_types::Crc64;
 
 /// Called with `(attempt, bytes)`: the attempt number (1 for the first try) and the number of
@@ -72,6 +73,9 @@ pub enum Body {
         /// Number of bytes.
         len: u64,
     },
+    /// A range of an already open file, read in chunks with positional reads and optionally
+    /// hashed as it is sent; replayable (see [`FileRange`]).
+    FileRange(FileRange),
     /// A caller stream; **not replayable**: the request is sent once and never retried. Clones
     /// share the one stream.
     Stream(OnceStream),
@@ -105,6 +109,7 @@ impl Body {
             Body::Empty => Some(0),
             Body::Bytes(b) => u64::try_from(b.len()).ok(),
             Body::File { len, .. } => Some(*len),
+            Body::FileRange(r) => Some(r.len()),
             Body::Stream(_) => None,
         }
     }
@@ -126,8 +131,15 @@ impl fmt::Debug for Body {
                 .field("offset", offset)
                 .field("len", len)
                 .finish(),
+            Body::FileRange(r) => r.fmt(f),
             Body::Stream(_) => f.write_str("Stream"),
         }
+    }
+}
+
+impl From<FileRange> for Body {
+    fn from(r: FileRange) -> Self {
+        Body::FileRange(r)
     }
 }
 
