@@ -52,7 +52,8 @@ pub(crate) struct Inner {
     pub(crate) max_response_body: usize,
     pub(crate) connector: Connector,
     pub(crate) pool: Arc<Pool>,
-    /// Server time minus local time, in milliseconds, learnt from `RequestTimeTooSkewed`.
+    /// Server time minus local time, in milliseconds, learnt from `RequestTimeTooSkewed`: one
+    /// absolute offset, replaced whole by each measurement (never accumulated).
     pub(crate) skew_ms: AtomicI64,
     pub(crate) clock: Clock,
 }
@@ -64,7 +65,6 @@ struct Prepared {
     key: PoolKey,
     scheme: &'static str,
     authority: http::uri::Authority,
-    signing_time: SystemTime,
     activity: Activity,
     /// The key id of the credentials it was signed with, when they carry an STS token.
     temporary_key: Option<String>,
@@ -76,7 +76,8 @@ struct Exchange {
     incoming: Incoming,
     conn: Conn,
     activity: Activity,
-    signing_time: SystemTime,
+    /// The local clock when the head arrived (the skew is measured against it).
+    received_at: SystemTime,
 }
 
 impl Client {
@@ -117,8 +118,13 @@ impl Client {
         &self.inner.retry
     }
 
-    /// The clock correction applied to signing times (server minus local, in milliseconds),
-    /// learnt from the `Date` of a `RequestTimeTooSkewed` answer. 0 until then.
+    /// The clock offset added to the local clock for signing times, in milliseconds: the
+    /// server's time minus the local time. **Positive means the server is ahead** of the local
+    /// clock; negative, behind. 0 until a `RequestTimeTooSkewed` answer is seen; then the
+    /// answer's `Date` minus the local time when that answer arrived (one absolute value, so
+    /// concurrent answers never add up). `Date` has a one-second resolution, so the offset is
+    /// exact to about a second; an upper layer comparing server timestamps (`Last-Modified`)
+    /// with local ones subtracts it.
     pub fn clock_skew_ms(&self) -> i64 {
         self.inner.skew_ms.load(Ordering::Relaxed)
     }
@@ -318,7 +324,7 @@ impl Inner {
             .read_to_end(ex.incoming, &ex.head, &ex.activity)
             .await?;
         ex.conn.release().await;
-        let response = self.classify(req, plan, ex.head, body, ex.signing_time)?;
+        let response = self.classify(req, plan, ex.head, body, ex.received_at)?;
         match plan.want {
             Want::Buffered => Ok(Answer::Buffered(response)),
             // Unreachable by the branch above; keep the types honest without a panic.
@@ -380,7 +386,6 @@ impl Inner {
             parts,
             body,
             activity,
-            signing_time,
             ..
         } = prepared;
         let request = http::Request::from_parts(parts, body);
@@ -402,13 +407,14 @@ impl Inner {
             Some(Ok(response)) => response,
         };
         activity.touch();
+        let received_at = (self.clock)();
         let (head, incoming) = response.into_parts();
         Ok(Exchange {
             head,
             incoming,
             conn,
             activity,
-            signing_time,
+            received_at,
         })
     }
 
@@ -547,7 +553,6 @@ impl Inner {
             key,
             scheme,
             authority,
-            signing_time,
             activity,
             temporary_key,
         })
@@ -677,7 +682,7 @@ impl Inner {
         plan: &Plan,
         head: http::response::Parts,
         body: Bytes,
-        signing_time: SystemTime,
+        received_at: SystemTime,
     ) -> Result<Response, Failure> {
         let status = head.status;
         if status == StatusCode::NON_AUTHORITATIVE_INFORMATION && plan.policy.callback {
@@ -707,13 +712,16 @@ impl Inner {
         let error = wire::service_error(status, &head.headers, &body);
         if let Error::Service(e) = &error {
             if e.code == "RequestTimeTooSkewed" {
-                self.learn_skew(&head.headers, signing_time);
+                self.learn_skew(&head.headers, received_at);
             }
         }
         Err(Failure::late(error))
     }
 
-    fn learn_skew(&self, headers: &http::HeaderMap, signing_time: SystemTime) {
+    /// Sets the clock offset to the answer's `Date` minus the local time it arrived at: one
+    /// store of an absolute value, so any number of concurrent `RequestTimeTooSkewed` answers
+    /// leave the same offset (the last one measured), never their sum.
+    fn learn_skew(&self, headers: &http::HeaderMap, received_at: SystemTime) {
         let Some(server) = headers
             .get(http::header::DATE)
             .and_then(|v| v.to_str().ok())
@@ -721,15 +729,13 @@ impl Inner {
         else {
             return;
         };
-        let ms = match server.duration_since(signing_time) {
+        let offset = match server.duration_since(received_at) {
             Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
             Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
         };
-        let previous = self.skew_ms.load(Ordering::Relaxed);
-        let total = previous.saturating_add(ms);
-        self.skew_ms.store(total, Ordering::Relaxed);
+        self.skew_ms.store(offset, Ordering::Relaxed);
         tracing::info!(
-            skew_ms = total,
+            skew_ms = offset,
             "corrected the signing clock from the server's Date"
         );
     }
