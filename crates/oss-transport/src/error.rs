@@ -126,6 +126,21 @@ pub enum Error {
         reason: String,
     },
 
+    /// A request declared with [`Request::with_callback`](crate::Request::with_callback) failed
+    /// with a retryable error (reset, timeout, truncated response, 5xx, 429) **after its whole
+    /// body was sent**: OSS may have stored the object and called the application server. Not
+    /// resent by the transport (a resend could deliver the callback twice); the caller decides
+    /// by asking OSS (oss-upload's ambiguity rule). A failure before the body was fully sent is
+    /// retried as usual.
+    #[error("request failed after its body was sent ({attempts} attempts)")]
+    Unconfirmed {
+        /// Attempts made (the first try included).
+        attempts: u32,
+        /// The error of the last attempt.
+        #[source]
+        last: Box<Error>,
+    },
+
     /// Every allowed attempt failed with a retryable error; `last` is the final one. Not retried
     /// again.
     #[error("request failed after {attempts} attempts")]
@@ -160,13 +175,21 @@ impl Error {
             Error::InvalidRequest { .. } => false,
             Error::Config { .. } => false,
             Error::Exhausted { .. } => false,
+            Error::Unconfirmed { .. } => false,
         }
     }
 
-    /// The error itself, or for [`Error::Exhausted`] the last attempt's error.
+    /// Whether this is [`Error::Unconfirmed`]: a callback-bearing request that failed after its
+    /// body was sent.
+    pub fn is_unconfirmed(&self) -> bool {
+        matches!(self, Error::Unconfirmed { .. })
+    }
+
+    /// The error itself, or for [`Error::Exhausted`] and [`Error::Unconfirmed`] the last
+    /// attempt's error.
     pub fn last(&self) -> &Error {
         match self {
-            Error::Exhausted { last, .. } => last.last(),
+            Error::Exhausted { last, .. } | Error::Unconfirmed { last, .. } => last.last(),
             other => other,
         }
     }
