@@ -1,7 +1,8 @@
 //! What the workspace's integration tests share, so each helper exists once: a recording
 //! callback server that verifies signatures with `oss-callback`, an in-process emulator with the
-//! committed test key, and the start-up of the emulator and callback-server binaries as child
-//! processes. Used only as a dev-dependency; never published.
+//! committed test key, the start-up of the emulator and callback-server binaries as child
+//! processes, and a fault-injecting proxy ([`FaultProxy`]) with protocol events and holds for
+//! fault and kill suites. Used only as a dev-dependency; never published.
 //!
 //! Everything binds to `127.0.0.1` port 0 and stops by itself: the in-process servers end with
 //! the test's runtime, child processes are killed when their [`Running`] is dropped.
@@ -39,12 +40,17 @@
 mod callback_server;
 mod http;
 mod process;
+mod proxy;
 
 pub use callback_server::{Answer, CallbackServer, Received};
 pub use http::http_request;
 pub use process::{
     empty_env_command, isolated_command, spawn_callback_server, spawn_emulator, Running,
     LINE_DEADLINE,
+};
+pub use proxy::{
+    ErrorStatus, Event, EventKind, Events, Fault, FaultConfig, FaultProxy, Hold, HoldStage,
+    Injection, RequestHead,
 };
 
 /// The committed test-only RSA key (PEM), so no test pays for generating one.
