@@ -163,30 +163,23 @@ pub struct GlobalArgs {
     /// Path style: `--path-style` of the client command (or before it).
     #[arg(skip)]
     pub path_style: bool,
-    /// Region id, e.g. cn-hangzhou [default: taken from an oss-<region>.aliyuncs.com endpoint]
-    #[arg(long, global = true, env = "OSS_REGION", hide_env_values = true)]
+    /// Region: `--region` of the command (or before it), else `OSS_REGION`.
+    #[arg(skip)]
     pub region: Option<String>,
-    /// Access key id
-    #[arg(long, global = true, env = "OSS_ACCESS_KEY_ID", hide_env_values = true)]
+    /// Access key id: `--access-key-id` of the command (or before it), else the environment.
+    #[arg(skip)]
     pub access_key_id: Option<String>,
-    /// Access key secret (prefer the environment: flags show in the process list)
-    #[arg(
-        long,
-        global = true,
-        env = "OSS_ACCESS_KEY_SECRET",
-        hide_env_values = true
-    )]
+    /// Access key secret, found like the id.
+    #[arg(skip)]
     pub access_key_secret: Option<String>,
-    /// STS security token
-    #[arg(long, global = true, env = "OSS_SESSION_TOKEN", hide_env_values = true)]
+    /// STS security token, found like the id.
+    #[arg(skip)]
     pub session_token: Option<String>,
-    /// Profile of the aliyun CLI config and the INI credentials file, used when no access key
-    /// is given [default: ALIBABA_CLOUD_PROFILE, else the CLI's current profile / `default`]
-    #[arg(long, global = true, value_name = "NAME")]
+    /// Credentials profile: `--profile` of a client command (or before it).
+    #[arg(skip)]
     pub profile: Option<String>,
-    /// INI credentials file [default: ALIBABA_CLOUD_CREDENTIALS_FILE, else
-    /// ~/.alibabacloud/credentials, then ~/.alibabacloud/credentials.ini]
-    #[arg(long, global = true, value_name = "PATH")]
+    /// INI credentials file: `--credentials-file` of a client command (or before it).
+    #[arg(skip)]
     pub credentials_file: Option<PathBuf>,
     /// Log to stderr: -v info, -vv debug, -vvv trace (RUST_LOG overrides)
     #[arg(short, long, global = true, action = ArgAction::Count)]
@@ -215,6 +208,14 @@ impl Command {
             Command::Uploads(a) => Some(&a.client),
             Command::Mb(a) | Command::Rb(a) => Some(&a.client),
             Command::Emulator(_) | Command::CallbackServer(_) => None,
+        }
+    }
+
+    /// Region and access key of a command that uses them (client commands, `emulator`).
+    pub(crate) fn key_args(&self) -> Option<&KeyArgs> {
+        match self {
+            Command::Emulator(a) => Some(&a.keys),
+            _ => self.client_args().map(|c| &c.keys),
         }
     }
 
@@ -274,12 +275,73 @@ pub struct ClientArgs {
     /// on for an IP or localhost endpoint]
     #[arg(long, global = true)]
     pub path_style: bool,
+    /// Region and access key.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Where the default credential chain looks.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
-/// `--endpoint` and `--path-style` given before the command, as in `oss-rs --endpoint URL cp
-/// …`: accepted for the client commands, refused (exit 2) for `emulator` and `callback-server`.
+/// Region and access key of a command that signs (client commands) or checks signatures (the
+/// emulator); they also apply to its subcommands. `callback-server` has none of them.
+#[derive(Clone, Default, Args)]
+#[command(next_help_heading = "Region and credentials")]
+pub struct KeyArgs {
+    /// Region id, e.g. cn-hangzhou [default: taken from an oss-<region>.aliyuncs.com endpoint]
+    #[arg(long, global = true, env = "OSS_REGION", hide_env_values = true)]
+    pub region: Option<String>,
+    /// Access key id
+    #[arg(long, global = true, env = "OSS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub access_key_id: Option<String>,
+    /// Access key secret (prefer the environment: flags show in the process list)
+    #[arg(
+        long,
+        global = true,
+        env = "OSS_ACCESS_KEY_SECRET",
+        hide_env_values = true
+    )]
+    pub access_key_secret: Option<String>,
+    /// STS security token
+    #[arg(long, global = true, env = "OSS_SESSION_TOKEN", hide_env_values = true)]
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for KeyArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyArgs")
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "access_key_secret",
+                &self.access_key_secret.as_ref().map(|_| "***"),
+            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// Where a client command's default credential chain looks (not used by `emulator` or
+/// `callback-server`).
 #[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "Connection options (client commands)")]
+#[command(next_help_heading = "Region and credentials")]
+pub struct ProfileArgs {
+    /// Profile of the aliyun CLI config and the INI credentials file, used when no access key
+    /// is given [default: ALIBABA_CLOUD_PROFILE, else the CLI's current profile / `default`]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// INI credentials file [default: ALIBABA_CLOUD_CREDENTIALS_FILE, else
+    /// ~/.alibabacloud/credentials, then ~/.alibabacloud/credentials.ini]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub credentials_file: Option<PathBuf>,
+}
+
+/// Options given before the command, as in `oss-rs --endpoint URL --region R cp …`: each is
+/// accepted where the same option after the command is (the client commands; region and keys
+/// also for `emulator`) and refused (exit 2) elsewhere. They carry no environment fallback: the
+/// command's own copy of the option reads the environment.
+#[derive(Clone, Default, Args)]
+#[command(next_help_heading = "Options for the command (also accepted after it)")]
 pub struct TopClientArgs {
     /// OSS endpoint for a client command (also `OSS_ENDPOINT`, or `--endpoint` after the
     /// command)
@@ -288,6 +350,50 @@ pub struct TopClientArgs {
     /// Path-style addressing for a client command
     #[arg(long = "path-style", id = "top_path_style")]
     pub path_style: bool,
+    /// Region id (also `OSS_REGION`): client commands and `emulator`
+    #[arg(long = "region", id = "top_region", value_name = "REGION")]
+    pub region: Option<String>,
+    /// Access key id (also `OSS_ACCESS_KEY_ID`): client commands and `emulator`
+    #[arg(long = "access-key-id", id = "top_access_key_id", value_name = "ID")]
+    pub access_key_id: Option<String>,
+    /// Access key secret (also `OSS_ACCESS_KEY_SECRET`): client commands and `emulator`
+    #[arg(
+        long = "access-key-secret",
+        id = "top_access_key_secret",
+        value_name = "SECRET"
+    )]
+    pub access_key_secret: Option<String>,
+    /// STS security token (also `OSS_SESSION_TOKEN`): client commands and `emulator`
+    #[arg(long = "session-token", id = "top_session_token", value_name = "TOKEN")]
+    pub session_token: Option<String>,
+    /// Credentials profile: client commands
+    #[arg(long = "profile", id = "top_profile", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// INI credentials file: client commands
+    #[arg(
+        long = "credentials-file",
+        id = "top_credentials_file",
+        value_name = "PATH"
+    )]
+    pub credentials_file: Option<PathBuf>,
+}
+
+impl fmt::Debug for TopClientArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TopClientArgs")
+            .field("endpoint", &self.endpoint)
+            .field("path_style", &self.path_style)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "access_key_secret",
+                &self.access_key_secret.as_ref().map(|_| "***"),
+            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
+            .field("profile", &self.profile)
+            .field("credentials_file", &self.credentials_file)
+            .finish()
+    }
 }
 
 /// The subcommands.
@@ -484,9 +590,12 @@ pub struct FormArgs {
 /// with the `oss-emulator` binary; region and credentials come from the global options.
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
-    /// The emulator's flags (the global --session-token is also used as --sts-token)
+    /// The emulator's flags (--session-token is also used as --sts-token)
     #[command(flatten)]
     pub serve: oss_emulator::cli::ServeArgs,
+    /// The region and the access key the emulator accepts.
+    #[command(flatten)]
+    pub keys: KeyArgs,
 }
 
 /// `oss-rs callback-server`.

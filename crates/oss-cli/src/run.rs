@@ -39,32 +39,65 @@ where
     }
 }
 
-/// Puts the client command's `--endpoint`/`--path-style` (given before or after the command,
-/// or `OSS_ENDPOINT`) into the global options; refuses them given before `emulator` or
-/// `callback-server`, where they mean nothing.
+/// Puts the options given before or after the command (or read from the environment by the
+/// command's copy) into the global options, and refuses those given before a command they mean
+/// nothing to: `--endpoint`/`--path-style` before `emulator`, anything of the kind before
+/// `callback-server`, a credentials profile before `emulator`.
 fn resolve_client_args(mut cli: Cli) -> Result<Cli, clap::Error> {
     let top = std::mem::take(&mut cli.client);
+    let refuse = |flag: &str, command: &str| {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        cmd.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("{flag} applies to the commands that talk to OSS, not to `{command}`"),
+        )
+    };
+    let name = cli.command.name();
     match cli.command.client_args() {
         Some(client) => {
-            cli.global.endpoint = top.endpoint.or_else(|| client.endpoint.clone());
+            cli.global.endpoint = top.endpoint.clone().or_else(|| client.endpoint.clone());
             cli.global.path_style = top.path_style || client.path_style;
+            cli.global.profile = top
+                .profile
+                .clone()
+                .or_else(|| client.profile.profile.clone());
+            cli.global.credentials_file = top
+                .credentials_file
+                .clone()
+                .or_else(|| client.profile.credentials_file.clone());
         }
-        None if top.endpoint.is_some() || top.path_style => {
-            let flag = if top.endpoint.is_some() {
-                "--endpoint"
-            } else {
-                "--path-style"
-            };
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            return Err(cmd.error(
-                clap::error::ErrorKind::ArgumentConflict,
-                format!(
-                    "{flag} applies to the commands that talk to OSS, not to `{}`",
-                    cli.command.name()
-                ),
-            ));
+        None => {
+            let given = [
+                ("--endpoint", top.endpoint.is_some()),
+                ("--path-style", top.path_style),
+                ("--profile", top.profile.is_some()),
+                ("--credentials-file", top.credentials_file.is_some()),
+            ];
+            if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+                return Err(refuse(flag, name));
+            }
         }
-        None => {}
+    }
+    match cli.command.key_args() {
+        Some(keys) => {
+            cli.global.region = top.region.or_else(|| keys.region.clone());
+            cli.global.access_key_id = top.access_key_id.or_else(|| keys.access_key_id.clone());
+            cli.global.access_key_secret = top
+                .access_key_secret
+                .or_else(|| keys.access_key_secret.clone());
+            cli.global.session_token = top.session_token.or_else(|| keys.session_token.clone());
+        }
+        None => {
+            let given = [
+                ("--region", top.region.is_some()),
+                ("--access-key-id", top.access_key_id.is_some()),
+                ("--access-key-secret", top.access_key_secret.is_some()),
+                ("--session-token", top.session_token.is_some()),
+            ];
+            if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+                return Err(refuse(flag, name));
+            }
+        }
     }
     Ok(cli)
 }

@@ -673,8 +673,38 @@ fn each_help_lists_only_its_own_and_global_options() {
     for client_only in ["--endpoint", "--path-style"] {
         assert!(!emulator.contains(client_only), "{client_only}: {emulator}");
     }
+    for credentials_only in ["--profile", "--credentials-file"] {
+        assert!(
+            !emulator.contains(credentials_only),
+            "{credentials_only}: {emulator}"
+        );
+    }
+    assert!(emulator.contains("--region"), "{emulator}");
+    // The callback server signs nothing and checks no access key: none of those options.
     let callback_server = help(&["callback-server", "--help"]);
-    assert!(!callback_server.contains("--endpoint"), "{callback_server}");
+    assert!(
+        callback_server.contains("--trust-key-url-prefix"),
+        "{callback_server}"
+    );
+    assert!(
+        callback_server.contains("Global options:"),
+        "{callback_server}"
+    );
+    for unused in [
+        "--endpoint",
+        "--path-style",
+        "--region",
+        "--access-key-id",
+        "--access-key-secret",
+        "--session-token",
+        "--profile",
+        "--credentials-file",
+    ] {
+        assert!(
+            !callback_server.contains(unused),
+            "{unused}: {callback_server}"
+        );
+    }
     // `cp --help`: its own options, the connection options, the global ones; nothing of the
     // emulator's.
     let cp = help(&["cp", "--help"]);
@@ -694,6 +724,14 @@ fn each_help_lists_only_its_own_and_global_options() {
         "--sts-token",
     ] {
         assert!(!cp.contains(emulator_only), "{emulator_only}: {cp}");
+    }
+    for client in [
+        "--region",
+        "--access-key-id",
+        "--profile",
+        "--credentials-file",
+    ] {
+        assert!(cp.contains(client), "{client}: {cp}");
     }
     // Subcommands of subcommands get the connection options too.
     for args in [
@@ -751,5 +789,20 @@ fn endpoint_goes_before_or_after_a_client_command_and_never_with_the_emulator() 
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{flag:?}: {stderr}");
         assert!(stderr.contains("not to `emulator`"), "{stderr}");
+    }
+    // Region and keys before `callback-server`, a profile before `emulator`: refused too.
+    for (flag, command) in [
+        (&["--region", "cn-hangzhou"][..], "callback-server"),
+        (&["--access-key-id", "ak"], "callback-server"),
+        (&["--profile", "p"], "emulator"),
+    ] {
+        let out = base_command()
+            .args(flag)
+            .args([command, "--listen", "127.0.0.1:0"])
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag:?}: {stderr}");
+        assert!(stderr.contains(&format!("not to `{command}`")), "{stderr}");
     }
 }
