@@ -15,7 +15,7 @@ use crate::client::Client;
 use crate::part_size::{effective_part_size, part_count, part_range, DEFAULT_PARALLELISM};
 use crate::progress::{ProgressEvent, Tracker};
 use crate::raw::UploadedPart;
-use crate::source::{read_range, StreamParts};
+use crate::source::{open_file, read_part, FilePart, StreamParts};
 use crate::Error;
 use oss_types::limits::{MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE};
 
@@ -90,6 +90,8 @@ pub(crate) enum Feed {
         numbers: std::vec::IntoIter<u32>,
         total: u64,
         part_size: u64,
+        /// The file of [`RangeData::File`], opened at the first part and shared by all.
+        opened: Option<(Arc<std::fs::File>, Arc<std::path::Path>)>,
     },
     Stream {
         parts: StreamParts,
@@ -106,11 +108,7 @@ pub(crate) struct Job {
 
 enum JobData {
     Ready(Bytes),
-    File {
-        path: PathBuf,
-        offset: u64,
-        len: u64,
-    },
+    File(FilePart),
 }
 
 impl Feed {
@@ -130,6 +128,7 @@ impl Feed {
             numbers: numbers.into_iter(),
             total,
             part_size,
+            opened: None,
         }
     }
 
@@ -140,6 +139,7 @@ impl Feed {
                 numbers,
                 total,
                 part_size,
+                opened,
             } => {
                 let Some(number) = numbers.next() else {
                     return Ok(None);
@@ -153,11 +153,21 @@ impl Feed {
                             .min(b.len());
                         JobData::Ready(b.slice(start..end))
                     }
-                    RangeData::File(path) => JobData::File {
-                        path: path.clone(),
-                        offset,
-                        len,
-                    },
+                    RangeData::File(path) => {
+                        let (file, path) = match opened {
+                            Some(f) => f.clone(),
+                            None => {
+                                let f = (open_file(path).await?, Arc::from(path.as_path()));
+                                opened.insert(f).clone()
+                            }
+                        };
+                        JobData::File(FilePart {
+                            file,
+                            path,
+                            offset,
+                            len,
+                        })
+                    }
                 };
                 Ok(Some(Job { number, data }))
             }
@@ -305,13 +315,26 @@ async fn run_job(
         tracker,
         ckpt,
     } = *session;
-    let data = match job.data {
-        JobData::Ready(b) => b,
-        JobData::File { path, offset, len } => read_range(&path, offset, len, buffers).await?,
+    let part = match job.data {
+        JobData::Ready(b) => {
+            client
+                .upload_part_tracked(key, upload_id, job.number, b, md5, tracker)
+                .await?
+        }
+        // Content-MD5 goes in the head, so that part is read whole first; any other file part
+        // streams from the file in chunks, hashed as they are sent.
+        JobData::File(part) if md5 => {
+            let b = read_part(&part, buffers).await?;
+            client
+                .upload_part_tracked(key, upload_id, job.number, b, md5, tracker)
+                .await?
+        }
+        JobData::File(part) => {
+            client
+                .upload_file_part(key, upload_id, job.number, &part, tracker)
+                .await?
+        }
     };
-    let part = client
-        .upload_part_tracked(key, upload_id, job.number, data, md5, tracker)
-        .await?;
     if let Some(c) = ckpt {
         c.add(&part).await?;
     }

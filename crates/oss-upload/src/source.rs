@@ -1,9 +1,11 @@
 //! What an upload reads from: bytes in memory, a local file, or a stream.
 
 use std::fmt;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
+use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -11,6 +13,9 @@ use futures_util::{Stream, StreamExt};
 use crate::buffer_pool::BufferPool;
 use crate::Error;
 use oss_types::Crc64;
+
+mod file_part;
+pub(crate) use file_part::FilePart;
 
 /// A stream of body chunks.
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
@@ -110,27 +115,32 @@ pub(crate) async fn file_meta(path: &Path) -> Result<(u64, std::time::SystemTime
     Ok((meta.len(), mtime))
 }
 
-/// Reads `len` bytes at `offset` (the file must still hold them) into a buffer from `pool`.
-pub(crate) async fn read_range(
-    path: &Path,
-    offset: u64,
-    len: u64,
-    pool: &BufferPool,
-) -> Result<Bytes, Error> {
-    let p = path.to_owned();
-    let len = usize::try_from(len).map_err(|e| io_err(path, std::io::Error::other(e)))?;
+/// Opens `path` once for all of an upload's parts, so every part (and every retry) reads the
+/// same file even if another is renamed over the path meanwhile.
+pub(crate) async fn open_file(path: &Path) -> Result<Arc<std::fs::File>, Error> {
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| io_err(path, e))?;
+    Ok(Arc::new(file.into_std().await))
+}
+
+/// Reads `part` whole (the file must still hold it) into a buffer from `pool`: for a part
+/// whose `Content-MD5` must be known before it is sent. Other file parts stream
+/// ([`Client::upload_file_part`](crate::Client)).
+pub(crate) async fn read_part(part: &FilePart, pool: &BufferPool) -> Result<Bytes, Error> {
+    let len =
+        usize::try_from(part.len).map_err(|e| io_err(&part.path, std::io::Error::other(e)))?;
     let mut buf = pool.take(len);
+    let (file, offset) = (Arc::clone(&part.file), part.offset);
     let result = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        let mut f = std::fs::File::open(&p)?;
-        f.seek(SeekFrom::Start(offset))?;
-        f.read_exact(&mut buf)?;
+        file.read_exact_at(&mut buf, offset)?;
         Ok(buf)
     })
     .await
-    .map_err(|e| io_err(path, std::io::Error::other(e)))?;
+    .map_err(|e| io_err(&part.path, std::io::Error::other(e)))?;
     result
         .map(|buf| pool.freeze(buf))
-        .map_err(|e| io_err(path, e))
+        .map_err(|e| io_err(&part.path, e))
 }
 
 /// CRC-64 and MD5 (when asked) of a whole file, read in 1 MiB chunks.
@@ -240,8 +250,15 @@ mod tests {
         let p = dir.path().join("f");
         std::fs::write(&p, b"0123456789").unwrap();
         let pool = BufferPool::default();
-        assert_eq!(read_range(&p, 3, 4, &pool).await.unwrap(), "3456");
-        assert!(read_range(&p, 8, 4, &pool).await.is_err());
+        let part = |offset, len| FilePart {
+            file: Arc::new(std::fs::File::open(&p).unwrap()),
+            path: Arc::from(p.as_path()),
+            offset,
+            len,
+        };
+        assert_eq!(read_part(&part(3, 4), &pool).await.unwrap(), "3456");
+        assert!(read_part(&part(8, 4), &pool).await.is_err());
+        assert!(open_file(&dir.path().join("missing")).await.is_err());
         let (crc, len, md5) = digest_file(&p, true).await.unwrap();
         assert_eq!(crc, Crc64::checksum(b"0123456789"));
         assert_eq!(len, 10);
