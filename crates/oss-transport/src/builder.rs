@@ -67,7 +67,7 @@ impl Default for ClientBuilder {
             read_timeout: Duration::from_secs(60),
             timeout: None,
             pool_idle_timeout: Some(Duration::from_secs(50)),
-            pool_max_idle_per_host: 10,
+            pool_max_idle_per_host: usize::MAX,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             extra_roots: Vec::new(),
@@ -152,7 +152,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Most idle connections kept per origin. Default 10; 0 disables pooling.
+    /// Most idle connections kept per origin. Default unbounded (`usize::MAX`, as in
+    /// hyper-util): the pool then holds as many idle connections as the client ever had in
+    /// flight to that origin, so a steady concurrency of N reuses N connections instead of
+    /// closing the ones over the cap and dialling again. Idle connections still expire after
+    /// the idle timeout ([`ClientBuilder::with_pool_idle_timeout`]). 0 disables pooling.
     pub fn with_pool_max_idle_per_host(mut self, max: usize) -> Self {
         self.pool_max_idle_per_host = max;
         self
