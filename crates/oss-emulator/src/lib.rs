@@ -34,8 +34,13 @@
 //!   for them are [`cli::ServeArgs`], shared by `oss-emulator` and `oss-rs emulator`.
 //! - **Admin endpoints** under `/__emulator/` need no signature: `callbacks` (JSON list of
 //!   delivered callbacks), `pubkey.pem`, `requests` (the request log), `stats` (both logs'
-//!   capacity and evicted count). Both logs are ring buffers of
-//!   [`EmulatorBuilder::with_log_capacity`] entries.
+//!   `capacity`, `retained` and `evicted` counts), `uploads` (the open multipart uploads:
+//!   bucket, key, upload id, part count, initiation time; `?bucket=NAME` for one bucket).
+//!   Both logs are ring buffers of [`EmulatorBuilder::with_log_capacity`] entries
+//!   (`--log-capacity` on the command line).
+//! - **Completes take turns**: CompleteMultipartUpload and AbortMultipartUpload of one upload
+//!   id are serialized, so a second Complete waits for the first to answer (callback
+//!   included), then gets `NoSuchUpload`; two never interleave.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -94,6 +99,7 @@ mod router;
 mod server;
 mod state;
 mod storage;
+mod upload_locks;
 mod xml;
 
 pub use builder::{

@@ -126,7 +126,7 @@ pub(crate) async fn handle(
             parts.uri.query(),
         ))
     } else if parts.uri.path().starts_with("/__emulator/") {
-        Ok(admin::handle(&state, &parts.method, parts.uri.path()))
+        Ok(admin::handle(&state, &parts.method, parts.uri.path(), parts.uri.query()).await)
     } else {
         route(
             &state,

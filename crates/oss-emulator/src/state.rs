@@ -46,6 +46,8 @@ pub(crate) struct State {
     pub(crate) rsa_key: oss_callback::CallbackPrivateKey,
     pub(crate) public_key_pem: String,
     pub(crate) client: CallbackClient,
+    /// Completes and Aborts of one upload id take turns ([`crate::upload_locks`]).
+    pub(crate) upload_locks: crate::upload_locks::UploadLocks,
     callbacks: Mutex<Ring<DeliveredCallback>>,
     requests: Mutex<Ring<RequestRecord>>,
 }
@@ -76,6 +78,7 @@ impl State {
             rsa_key,
             public_key_pem,
             client,
+            upload_locks: crate::upload_locks::UploadLocks::default(),
             callbacks: Mutex::new(Ring::new(log_capacity)),
             requests: Mutex::new(Ring::new(log_capacity)),
         }

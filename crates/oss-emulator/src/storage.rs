@@ -419,6 +419,27 @@ impl Storage {
         Ok(out)
     }
 
+    /// Every upload in progress (of `bucket` only, when given) with its number of parts, in
+    /// the order of [`list_uploads`](Self::list_uploads) within a bucket: the admin view.
+    pub(crate) async fn open_uploads(
+        &self,
+        bucket: Option<&str>,
+    ) -> io::Result<Vec<(UploadMeta, usize)>> {
+        let mut out = match self {
+            Storage::Memory(m) => m.open_uploads(bucket),
+            Storage::Disk(d) => d.open_uploads(bucket).await?,
+        };
+        out.sort_by(|(a, _), (b, _)| {
+            (&a.bucket, &a.key, a.initiated, &a.upload_id).cmp(&(
+                &b.bucket,
+                &b.key,
+                b.initiated,
+                &b.upload_id,
+            ))
+        });
+        Ok(out)
+    }
+
     /// Forgets an upload and its parts.
     pub(crate) async fn remove_upload(&self, upload_id: &str) -> io::Result<()> {
         match self {

@@ -196,7 +196,15 @@ fn check_sizes(upload: &UploadMeta, parts: &[PartMeta]) -> Result<(), ApiError> 
 
 /// `POST /bucket/key?uploadId=ID`: checks the part list, concatenates the parts into the object
 /// (streamed), answers the XML result or the callback's answer.
+///
+/// Completes (and Aborts) of one upload id take turns, the callback included: a second Complete
+/// waits for the first to answer, then finds the upload gone (`NoSuchUpload`).
 pub(crate) async fn complete(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<ResBody>, ApiError> {
+    let _turn = ctx
+        .state
+        .upload_locks
+        .lock(ctx.query.get("uploadId").unwrap_or(""))
+        .await;
     let upload = upload_of(ctx, "0017-00000244").await?;
     let plan = callback::from_request(ctx)?;
     let parts = chosen_parts(ctx, &upload, body).await?;
@@ -254,8 +262,13 @@ fn hex_to_bytes(hex: &str) -> Vec<u8> {
         .collect()
 }
 
-/// `DELETE /bucket/key?uploadId=ID`.
+/// `DELETE /bucket/key?uploadId=ID`; waits for a Complete of the same upload in progress.
 pub(crate) async fn abort(ctx: &Ctx<'_>) -> Result<Response<ResBody>, ApiError> {
+    let _turn = ctx
+        .state
+        .upload_locks
+        .lock(ctx.query.get("uploadId").unwrap_or(""))
+        .await;
     let upload = upload_of(ctx, "0042-00000002").await?;
     ctx.state.storage.remove_upload(&upload.upload_id).await?;
     Ok(respond(StatusCode::NO_CONTENT, vec![], body::empty()))

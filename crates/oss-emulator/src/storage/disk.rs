@@ -476,6 +476,31 @@ impl DiskStore {
         Ok(out)
     }
 
+    /// Reads every upload record (of `bucket`, when given) and counts its part sidecars; an
+    /// upload completed or aborted meanwhile is left out.
+    pub(crate) async fn open_uploads(
+        &self,
+        bucket: Option<&str>,
+    ) -> io::Result<Vec<(UploadMeta, usize)>> {
+        let mut out = Vec::new();
+        let mut rd = tokio::fs::read_dir(self.root.join("uploads")).await?;
+        while let Some(entry) = rd.next_entry().await? {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            let Some(meta) = self.upload(&id).await? else {
+                continue;
+            };
+            if bucket.is_some_and(|b| meta.bucket != b) {
+                continue;
+            }
+            match self.parts(&id).await {
+                Ok(parts) => out.push((meta, parts.len())),
+                Err(e) if not_found(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn remove_upload(&self, id: &str) -> io::Result<()> {
         let dir = self.upload_dir(id)?;
         match tokio::fs::remove_dir_all(&dir).await {

@@ -118,6 +118,15 @@ impl MemoryStore {
             .collect()
     }
 
+    pub(crate) fn open_uploads(&self, bucket: Option<&str>) -> Vec<(UploadMeta, usize)> {
+        self.lock()
+            .uploads
+            .values()
+            .filter(|u| bucket.is_none_or(|b| u.meta.bucket == b))
+            .map(|u| (u.meta.clone(), u.parts.len()))
+            .collect()
+    }
+
     pub(crate) fn remove_upload(&self, id: &str) {
         self.lock().uploads.remove(id);
     }
