@@ -213,6 +213,8 @@ impl ClientBuilder {
                     sender,
                     crc_check: self.crc_check,
                     signer: Signer::new(),
+                    retry: t.retry_config().clone(),
+                    transport: Some(t),
                 }),
             });
         }
@@ -255,6 +257,11 @@ impl ClientBuilder {
                 sender,
                 crc_check: self.crc_check,
                 signer: Signer::new(),
+                retry: transport
+                    .as_ref()
+                    .map(|t| t.retry_config().clone())
+                    .unwrap_or_default(),
+                transport,
             }),
         })
     }
@@ -269,6 +276,12 @@ pub(crate) struct Inner {
     pub(crate) sender: Arc<dyn HttpSend>,
     pub(crate) crc_check: bool,
     pub(crate) signer: Signer,
+    /// The transport's retry settings (the default for a test double): they also bound the
+    /// resends of a callback-bearing request under the ambiguity rule.
+    pub(crate) retry: oss_transport::RetryConfig,
+    /// The transport, when it is oss-transport's: its learnt clock skew dates the attempts of
+    /// the ambiguity rule.
+    pub(crate) transport: Option<oss_transport::Client>,
 }
 
 /// An OSS client bound to one bucket. Cheap to clone.

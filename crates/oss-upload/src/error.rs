@@ -245,7 +245,10 @@ impl UnknownCallbackOutcome {
         &self.cause
     }
 
-    pub(crate) fn new(
+    /// The outcome of `operation` on `bucket`/`key`, failed with `cause`: nothing else known
+    /// yet (one send, no ETag). The uploaders build it; it is public for code that stands in
+    /// for a client (tests, mocks).
+    pub fn new(
         bucket: &str,
         key: &str,
         operation: &str,

@@ -211,8 +211,10 @@ impl PostObject {
     /// Uploads the form.
     ///
     /// # Errors
-    /// [`Error::CallbackFailed`] (object stored), [`Error::Request`], [`Error::CrcMismatch`],
-    /// [`Error::Config`] / [`Error::Sign`] for signing, [`Error::Io`] / [`Error::Stream`].
+    /// [`Error::CallbackFailed`] (object stored), [`Error::CallbackOutcomeUnknown`] (the POST
+    /// failed after its body was sent; the object is or may be stored), [`Error::Request`],
+    /// [`Error::CrcMismatch`], [`Error::Config`] / [`Error::Sign`] for signing, [`Error::Io`] /
+    /// [`Error::Stream`].
     pub async fn send(self) -> Result<UploadOutput, Error> {
         let span = tracing::info_span!("post_object", bucket = %self.client.bucket(), key = %self.spec.key);
         self.run().instrument(span).await
@@ -323,10 +325,16 @@ impl PostObject {
             has_callback.then_some(oss_transport::CallbackCarrier::FormBody),
         );
         let req = Client::with_tracking(req, &tracker, "PostObject");
-        let resp = self
-            .client
-            .execute(req, &Ctx::new("PostObject", &self.spec.key), Some(crc))
-            .await?;
+        let ctx = Ctx::new("PostObject", &self.spec.key);
+        let resp = match has_callback {
+            true => {
+                self.client
+                    .execute_callback(req, &ctx, Some(crc), data_len)
+                    .await
+                    .1?
+            }
+            false => self.client.execute(req, &ctx, Some(crc)).await?,
+        };
         Ok(UploadOutput::from_response(resp, has_callback))
     }
 }

@@ -14,8 +14,12 @@
 //! Each returns [`UploadOutput`] (ETag, request id, CRC-64, version id and
 //! `callback: Option<CallbackResponse>`, the application server's answer), or
 //! [`Error::CallbackFailed`] when OSS stored the object but the callback failed (HTTP 203; never
-//! success, never retried). The raw multipart calls ([`Client::initiate_multipart_upload`],
-//! [`Client::upload_part`], [`Client::complete_multipart_upload`],
+//! success, never retried), or [`Error::CallbackOutcomeUnknown`] when the request carrying the
+//! callback failed after its body was sent: the uploader then asks OSS (HeadObject: size,
+//! CRC-64, `Last-Modified`) instead of guessing, and reports the object stored with the callback's
+//! outcome unknown, or sends again when the object is not there (see [`UnknownCallbackOutcome`]).
+//! The raw multipart calls ([`Client::initiate_multipart_upload`], [`Client::upload_part`],
+//! [`Client::complete_multipart_upload`],
 //! [`Client::abort_multipart_upload`], [`Client::list_parts`]) and [`Client::get_object`],
 //! [`Client::head_object`], [`Client::delete_object`] are there to build your own flows and to
 //! check what was uploaded. [`Client::browser_form`] signs a form a web page posts directly.
@@ -135,13 +139,14 @@ mod resumable;
 mod simple;
 mod source;
 mod spec;
+mod unconfirmed;
 mod wire;
 
 pub use checkpoint::{CheckpointPart, CheckpointRecord, CheckpointRejection};
 pub use client::{Client, ClientBuilder};
 pub use content_type::{decide_content_type, DEFAULT_CONTENT_TYPE};
 pub use download::{Download, DownloadOutput};
-pub use error::Error;
+pub use error::{Confirmation, Error, UnknownCallbackOutcome};
 pub use form::{BrowserForm, BrowserFormRequest, PostObject, DEFAULT_POLICY_VALIDITY};
 pub use list_wire::{BucketSummary, ListedObject, ListedUpload, ObjectPage, UploadPage};
 pub use listing::{ListBuckets, ListObjects, ListUploads, PageStream, MAX_DELETE_BATCH};

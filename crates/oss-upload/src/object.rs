@@ -46,7 +46,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 impl HeadObjectOutput {
-    fn from_headers(headers: HeaderMap) -> Self {
+    pub(crate) fn from_headers(headers: HeaderMap) -> Self {
         let metadata = headers
             .iter()
             .filter_map(|(n, v)| {

@@ -1,5 +1,7 @@
 //! The raw multipart calls: Initiate, UploadPart, Complete, Abort, ListParts.
 
+use std::time::SystemTime;
+
 use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderMap, Method};
@@ -7,10 +9,12 @@ use md5::Digest as _;
 use oss_callback::{Callback, CallbackVars};
 
 use crate::client::{Client, Ctx};
+use crate::error::{Confirmation, UnknownCallbackOutcome};
 use crate::options::{insert, ObjectOptions};
 use crate::output::UploadOutput;
 use crate::progress::Tracker;
 use crate::spec::SpecRef;
+use crate::unconfirmed::{judge, Expected, Sends, Verdict};
 use crate::wire::{self, CompletedPart, ListedPart};
 use crate::Error;
 use oss_transport::ExpectedCrc64;
@@ -48,6 +52,15 @@ pub enum CompleteParts<'a> {
     /// The parts [`Client::upload_part`] returned: their combined CRC-64 is also checked
     /// against the answer, and a `NoSuchUpload` is confirmed by size and CRC-64.
     Uploaded(&'a [UploadedPart]),
+}
+
+/// What [`Client::confirm_completed`] needs to know about the Complete.
+struct Confirm<'a> {
+    ctx: &'a Ctx,
+    expected: Option<(u64, u64)>,
+    since: Option<SystemTime>,
+    has_callback: bool,
+    sends: u32,
 }
 
 impl Client {
@@ -161,9 +174,16 @@ impl Client {
     /// match, the upload is reported as completed (without the callback's answer, which was
     /// lost). With [`CompleteParts::Listed`] neither check is possible.
     ///
+    /// With a callback, a Complete that fails after its body was sent is checked the same way
+    /// (HeadObject: size, CRC-64 and a `Last-Modified` not older than the first send) and is
+    /// sent again only when the object is not there; a `NoSuchUpload` then, or an object found
+    /// complete, is [`Error::CallbackOutcomeUnknown`]: the object is stored, whether the callback
+    /// ran is unknown, and no second Complete is sent. When this call's own sends cannot have
+    /// completed the upload (a `NoSuchUpload` on the first send), size and CRC-64 alone decide.
+    ///
     /// # Errors
-    /// [`Error::CallbackFailed`] (object stored), [`Error::Request`], [`Error::CrcMismatch`],
-    /// [`Error::CallbackVarsWithoutCallback`].
+    /// [`Error::CallbackFailed`] (object stored), [`Error::CallbackOutcomeUnknown`],
+    /// [`Error::Request`], [`Error::CrcMismatch`], [`Error::CallbackVarsWithoutCallback`].
     pub async fn complete_multipart_upload(
         &self,
         key: &str,
@@ -183,6 +203,20 @@ impl Client {
         spec: SpecRef<'_>,
         upload_id: &str,
         parts: CompleteParts<'_>,
+    ) -> Result<UploadOutput, Error> {
+        self.complete_since(spec, upload_id, parts, None).await
+    }
+
+    /// Complete, where `earlier_start` is the local start of an earlier Complete of this upload
+    /// whose outcome is unknown (a resumable upload's "completing" mark): a `NoSuchUpload`
+    /// answer then counts as this upload's completion only for an object modified no earlier
+    /// than that (see [`judge`]). `None`: only this call's own sends date it.
+    pub(crate) async fn complete_since(
+        &self,
+        spec: SpecRef<'_>,
+        upload_id: &str,
+        parts: CompleteParts<'_>,
+        earlier_start: Option<SystemTime>,
     ) -> Result<UploadOutput, Error> {
         let key = spec.key;
         let (list, expected): (Vec<CompletedPart>, Option<(u64, u64)>) = match parts {
@@ -217,17 +251,41 @@ impl Client {
             .with_body(body);
         let req = Client::with_callback_intent(req, intent);
         let ctx = Ctx::new("CompleteMultipartUpload", key).with_upload(upload_id);
-        let result = self
-            .execute(
-                req,
-                &ctx,
-                expected.map(|(crc, _)| ExpectedCrc64::Known(crc)),
-            )
-            .await;
+        let crc = expected.map(|(crc, _)| ExpectedCrc64::Known(crc));
+        let (sends, result) = match intent {
+            Some(_) => {
+                let size = expected.map(|(_, size)| size);
+                self.execute_callback(req, &ctx, crc, size).await
+            }
+            None => {
+                let first_start = SystemTime::now();
+                let result = self.execute(req, &ctx, crc).await;
+                let sends = Sends {
+                    first_start,
+                    count: 1,
+                    unconfirmed: false,
+                };
+                (sends, result)
+            }
+        };
         let resp = match result {
             Ok(resp) => resp,
             Err(e) if e.service_code() == Some("NoSuchUpload") => {
-                return self.confirm_completed(key, expected, e).await;
+                // A NoSuchUpload right after a send of ours that may have completed the upload
+                // is dated from that send; otherwise from what the caller recorded, if anything.
+                let since = match (sends.unconfirmed, earlier_start) {
+                    (true, Some(t)) => Some(t.min(sends.first_start)),
+                    (true, None) => Some(sends.first_start),
+                    (false, t) => t,
+                };
+                let confirm = Confirm {
+                    ctx: &ctx,
+                    expected,
+                    since,
+                    has_callback: intent.is_some(),
+                    sends: sends.count,
+                };
+                return self.confirm_completed(confirm, e).await;
             }
             Err(e) => return Err(e),
         };
@@ -245,36 +303,58 @@ impl Client {
         Ok(out)
     }
 
+    /// A Complete answered `NoSuchUpload`: the upload is gone, completed by an earlier send or
+    /// aborted. HeadObject and the ambiguity rule ([`judge`]) decide: the object is this
+    /// upload's when its size and CRC-64 equal the parts' and (when `since` is known) it was
+    /// modified no earlier than `since`. Then, without a callback, the upload succeeded (the
+    /// answer is built from HeadObject); with one, whether the callback ran is unknown
+    /// ([`Error::CallbackOutcomeUnknown`], never a second Complete). Otherwise `original`.
     async fn confirm_completed(
         &self,
-        key: &str,
-        expected: Option<(u64, u64)>,
+        c: Confirm<'_>,
         original: Error,
     ) -> Result<UploadOutput, Error> {
-        let Some((crc, size)) = expected else {
+        let Some((crc, size)) = c.expected else {
             return Err(original);
         };
-        let Ok(head) = self.head_object(key).await else {
+        let Ok(head) = self.head_for_rule(&c.ctx.key).await else {
             return Err(original);
         };
-        let crc_ok = match (head.crc64, self.inner.crc_check) {
-            (Some(server), true) => server == crc,
-            _ => true,
+        let expect = Expected {
+            size,
+            crc64: Some(crc).filter(|_| self.inner.crc_check),
         };
-        if head.size == size && crc_ok {
-            tracing::info!(
-                key,
-                "Complete answered NoSuchUpload but the object is complete"
+        let verdict = judge(head.as_ref(), &expect, c.since, self.clock_skew_ms());
+        let (Verdict::Stored, Some(head)) = (verdict, head) else {
+            tracing::info!(key = %c.ctx.key, ?verdict, "Complete answered NoSuchUpload and the object is not this upload's");
+            return Err(original);
+        };
+        tracing::info!(
+            key = %c.ctx.key,
+            "Complete answered NoSuchUpload but the object is complete"
+        );
+        if c.has_callback {
+            let mut u = UnknownCallbackOutcome::new(
+                self.bucket(),
+                &c.ctx.key,
+                &c.ctx.operation,
+                Confirmation::Stored,
+                original,
             );
-            return Ok(UploadOutput {
-                etag: head.etag,
-                request_id: head.request_id,
-                crc64: head.crc64,
-                version_id: head.version_id,
-                callback: None,
-            });
+            u.upload_id = c.ctx.upload_id.clone();
+            u.etag = head.etag;
+            u.crc64 = head.crc64;
+            u.version_id = head.version_id;
+            u.sends = c.sends;
+            return Err(Error::CallbackOutcomeUnknown(Box::new(u)));
         }
-        Err(original)
+        Ok(UploadOutput {
+            etag: head.etag,
+            request_id: head.request_id,
+            crc64: head.crc64,
+            version_id: head.version_id,
+            callback: None,
+        })
     }
 
     /// AbortMultipartUpload: removes the upload and its parts.

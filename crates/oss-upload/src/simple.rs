@@ -52,7 +52,9 @@ impl PutObject {
     /// Sends the object.
     ///
     /// # Errors
-    /// [`Error::CallbackFailed`] (object stored), [`Error::CrcMismatch`], [`Error::Request`],
+    /// [`Error::CallbackFailed`] (object stored), [`Error::CallbackOutcomeUnknown`] (with a
+    /// callback, the request failed after its body was sent: the object is or may be stored,
+    /// whether the callback ran is unknown), [`Error::CrcMismatch`], [`Error::Request`],
     /// [`Error::Io`] / [`Error::Stream`] for the source, [`Error::InvalidArgument`] for options
     /// (e.g. `ContentMd5::Compute` with a stream, or a stream without length).
     pub async fn send(self) -> Result<UploadOutput, Error> {
@@ -152,9 +154,16 @@ impl PutObject {
             .with_body(body);
         let req = Client::with_callback_intent(req, intent);
         let req = Client::with_tracking(req, &tracker, "PutObject");
-        let resp = client
-            .execute(req, &Ctx::new("PutObject", &key), crc)
-            .await?;
+        let ctx = Ctx::new("PutObject", &key);
+        let resp = match intent {
+            Some(_) => {
+                client
+                    .execute_callback(req, &ctx, crc, Some(total))
+                    .await
+                    .1?
+            }
+            None => client.execute(req, &ctx, crc).await?,
+        };
         Ok(UploadOutput::from_response(resp, intent.is_some()))
     }
 }
@@ -164,6 +173,12 @@ impl Client {
     /// PUTs `body` to a presigned URL, sending exactly `signed_headers` (as the presigner
     /// returned them). A callback carried by the URL's query or by the signed headers is answered
     /// like any other upload: `UploadOutput::callback`, or [`Error::CallbackFailed`].
+    ///
+    /// When such a PUT fails after its body was sent, a client with credentials checks the
+    /// object with HeadObject (see [`Error::CallbackOutcomeUnknown`]) and may send the same URL
+    /// again; a client without credentials (the URL alone) returns
+    /// [`Error::CallbackOutcomeUnknown`] with
+    /// [`Confirmation::NoCredentials`](crate::Confirmation::NoCredentials) and resends nothing.
     ///
     /// # Errors
     /// As [`PutObject::send`].
@@ -176,6 +191,7 @@ impl Client {
         let body: Bytes = body.into();
         let key = presigned_key(&url, self.bucket());
         let crc = Crc64::checksum(&body);
+        let size = body.len() as u64;
         // The presigner put the callback in the URL's query or in the signed headers; this is
         // where the caller's material enters, so the intent is read here, once.
         let intent = presigned_callback(&url, &signed_headers);
@@ -184,13 +200,12 @@ impl Client {
             .with_headers(signed_headers)
             .with_body(body);
         let req = Client::with_callback_intent(req, intent);
-        let resp = self
-            .execute(
-                req,
-                &Ctx::new("PutObject (presigned)", &key),
-                Some(ExpectedCrc64::Known(crc)),
-            )
-            .await?;
+        let ctx = Ctx::new("PutObject (presigned)", &key);
+        let crc = Some(ExpectedCrc64::Known(crc));
+        let resp = match has_callback {
+            true => self.execute_callback(req, &ctx, crc, Some(size)).await.1?,
+            false => self.execute(req, &ctx, crc).await?,
+        };
         Ok(UploadOutput::from_response(resp, has_callback))
     }
 }
