@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -173,6 +173,7 @@ impl Client {
                 replayable: request.body.is_replayable(),
                 callback: request.callback.is_some(),
             },
+            current: Mutex::new(None),
         };
         let span = self.request_span(request, &plan);
         let inner = &self.inner;
@@ -181,19 +182,37 @@ impl Client {
             inner.attempt(request, plan, n)
         });
         let started = Instant::now();
-        let result = self.overall(fut).instrument(span.clone()).await;
+        let result = self.overall(fut, plan).instrument(span.clone()).await;
         finish_span(&span, started, result.as_ref().map(Answer::status));
         result
     }
 
-    async fn overall<T>(&self, fut: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        match self.inner.timeout {
-            Some(limit) => tokio::time::timeout(limit, fut)
-                .await
-                .unwrap_or(Err(Error::Timeout {
+    /// Runs `fut` within the overall timeout. When it fires on a callback request whose attempt
+    /// in flight had sent its whole body, the outcome is [`Error::Unconfirmed`].
+    async fn overall<T>(
+        &self,
+        fut: impl Future<Output = Result<T, Error>>,
+        plan: &Plan,
+    ) -> Result<T, Error> {
+        let Some(limit) = self.inner.timeout else {
+            return fut.await;
+        };
+        match tokio::time::timeout(limit, fut).await {
+            Ok(result) => result,
+            Err(_) => {
+                let timeout = Error::Timeout {
                     phase: TimeoutPhase::Overall,
-                })),
-            None => fut.await,
+                };
+                match plan.in_flight() {
+                    Some((n, activity)) if plan.policy.callback && activity.body_sent() => {
+                        Err(Error::Unconfirmed {
+                            attempts: n,
+                            last: Box::new(timeout),
+                        })
+                    }
+                    _ => Err(timeout),
+                }
+            }
         }
     }
 
@@ -243,13 +262,28 @@ enum Want {
     Streaming,
 }
 
-/// What is decided once per request, before the first attempt.
-#[derive(Debug, Clone, Copy)]
+/// What is decided once per request, before the first attempt, and the attempt in flight.
+#[derive(Debug)]
 struct Plan {
     want: Want,
     /// The retry class, and whether the caller declared an upload callback
     /// ([`Request::with_callback`]).
     policy: Policy,
+    /// The latest attempt's number and activity: the overall timeout cancels the attempt's
+    /// future, and still needs to know whether its body had been sent whole.
+    current: Mutex<Option<(u32, Activity)>>,
+}
+
+impl Plan {
+    fn begin(&self, n: u32, activity: &Activity) {
+        if let Ok(mut current) = self.current.lock() {
+            *current = Some((n, activity.clone()));
+        }
+    }
+
+    fn in_flight(&self) -> Option<(u32, Activity)> {
+        self.current.lock().ok().and_then(|c| c.clone())
+    }
 }
 
 /// A successful attempt, in the shape the caller asked for.
@@ -306,8 +340,26 @@ impl Inner {
         n: u32,
         signed_with: &mut Option<String>,
     ) -> Result<Answer, Failure> {
-        let prepared = self.prepare(req, n).await.map_err(Failure::early)?;
+        let prepared = self.prepare(req, n).await.map_err(Failure::new)?;
         signed_with.clone_from(&prepared.temporary_key);
+        plan.begin(n, &prepared.activity);
+        let activity = prepared.activity.clone();
+        // Every failure from here on says whether the body had been sent whole by then.
+        self.send_prepared(req, plan, prepared)
+            .await
+            .map_err(|mut f| {
+                f.body_sent = activity.body_sent();
+                f
+            })
+    }
+
+    /// Sends a prepared attempt and classifies its answer.
+    async fn send_prepared(
+        &self,
+        req: &Request,
+        plan: &Plan,
+        prepared: Prepared,
+    ) -> Result<Answer, Failure> {
         let ex = self.exchange(prepared).await?;
         let status = ex.head.status;
         tracing::Span::current().record("status", status.as_u16());
@@ -328,7 +380,7 @@ impl Inner {
         match plan.want {
             Want::Buffered => Ok(Answer::Buffered(response)),
             // Unreachable by the branch above; keep the types honest without a panic.
-            Want::Streaming => Err(Failure::late(Error::invalid(
+            Want::Streaming => Err(Failure::new(Error::invalid(
                 "unexpected success while streaming",
             ))),
         }
@@ -373,10 +425,10 @@ impl Inner {
                 let host = prepared.authority.to_string();
                 let connect_uri: Uri = format!("{}://{host}/", prepared.scheme)
                     .parse()
-                    .map_err(|e| Failure::early(Error::invalid(format!("bad URI: {e}"))))?;
+                    .map_err(|e| Failure::new(Error::invalid(format!("bad URI: {e}"))))?;
                 self.connect(&connect_uri, &host, prepared.key.clone())
                     .await
-                    .map_err(Failure::early)?
+                    .map_err(Failure::new)?
             }
         };
         tracing::Span::current().record("conn", conn.id());
@@ -396,12 +448,9 @@ impl Inner {
         let started = conn.counter().get() > 0;
         let response = match sent {
             None => {
-                return Err(Failure {
-                    error: Error::Timeout {
-                        phase: TimeoutPhase::Read,
-                    },
-                    response_started: started,
-                })
+                return Err(Failure::new(Error::Timeout {
+                    phase: TimeoutPhase::Read,
+                }))
             }
             Some(Err(e)) => return Err(hyper_failure(e, started)),
             Some(Ok(response)) => response,
@@ -542,7 +591,12 @@ impl Inner {
             .progress
             .clone()
             .map(|hook| -> body::ProgressHook { Arc::new(move |sent| hook(n, sent)) });
-        let body = body::open(&req.body, progress, activity.clone())
+        let declared = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let body = body::open(&req.body, progress, activity.clone(), declared)
             .await?
             .ok_or_else(|| {
                 Error::invalid("the stream body was already consumed by an earlier attempt")
@@ -617,7 +671,7 @@ impl Inner {
     ) -> Result<Bytes, Failure> {
         let limit = self.max_response_body;
         let too_large = || {
-            Failure::late(Error::BodyTooLarge {
+            Failure::new(Error::BodyTooLarge {
                 status: head.status,
                 limit,
             })
@@ -637,13 +691,13 @@ impl Inner {
         loop {
             let frame = match wait_active(incoming.frame(), activity, self.read_timeout).await {
                 None => {
-                    return Err(Failure::late(Error::Timeout {
+                    return Err(Failure::new(Error::Timeout {
                         phase: TimeoutPhase::Read,
                     }))
                 }
                 Some(None) => break,
                 Some(Some(Err(e))) => {
-                    return Err(Failure::late(Error::Connection {
+                    return Err(Failure::new(Error::Connection {
                         response_started: true,
                         source: Box::new(e),
                     }))
@@ -686,7 +740,7 @@ impl Inner {
     ) -> Result<Response, Failure> {
         let status = head.status;
         if status == StatusCode::NON_AUTHORITATIVE_INFORMATION && plan.policy.callback {
-            return Err(Failure::late(wire::callback_failed(
+            return Err(Failure::new(wire::callback_failed(
                 req.bucket.as_deref().unwrap_or_default(),
                 req.key.as_deref().unwrap_or_default(),
                 status,
@@ -704,7 +758,7 @@ impl Inner {
                     .and_then(Crc64::parse_header);
                 let client = expected.value();
                 if let Some(server) = server.filter(|&s| s != client) {
-                    return Err(Failure::late(Error::CrcMismatch { client, server }));
+                    return Err(Failure::new(Error::CrcMismatch { client, server }));
                 }
             }
             return Ok(Response::new(status, head.headers, body));
@@ -715,7 +769,7 @@ impl Inner {
                 self.learn_skew(&head.headers, received_at);
             }
         }
-        Err(Failure::late(error))
+        Err(Failure::new(error))
     }
 
     /// Sets the clock offset to the answer's `Date` minus the local time it arrived at: one
@@ -771,22 +825,16 @@ fn hyper_failure(e: hyper::Error, response_started: bool) -> Failure {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(err) = source {
         if let Some(local) = err.downcast_ref::<LocalBodyError>() {
-            return Failure {
-                error: Error::RequestBody {
-                    source: std::io::Error::new(local.0.kind(), local.0.to_string()),
-                },
-                response_started,
-            };
+            return Failure::new(Error::RequestBody {
+                source: std::io::Error::new(local.0.kind(), local.0.to_string()),
+            });
         }
         source = err.source();
     }
-    Failure {
-        error: Error::Connection {
-            response_started,
-            source: Box::new(e),
-        },
+    Failure::new(Error::Connection {
         response_started,
-    }
+        source: Box::new(e),
+    })
 }
 
 impl fmt::Debug for Client {

@@ -16,7 +16,8 @@ use tokio::net::TcpStream;
 
 /// Bytes received on one connection since the counter was last reset. The client resets it when a
 /// request starts, so "no byte of a response arrived" can be told apart from "the response broke
-/// off" (the callback retry rule).
+/// off" ([`crate::Error::Connection`]'s `response_started`). The callback rule does not read it:
+/// it asks whether the whole body was sent.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ReadCounter(Arc<AtomicU64>);
 

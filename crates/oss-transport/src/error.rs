@@ -12,8 +12,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Everything that can go wrong while sending a request to OSS.
 ///
 /// Each variant's documentation says whether [`Error::is_retryable`] is true for it. The retry loop
-/// additionally refuses to retry a request whose body cannot be replayed, and a request that
-/// carries an upload callback once any byte of a response has arrived (see [`crate::Request`]).
+/// additionally refuses to retry a request whose body cannot be replayed, and does not resend a
+/// request that carries an upload callback once its whole body was sent: a retryable failure
+/// then is [`Error::Unconfirmed`] (see [`crate::Request`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -126,13 +127,21 @@ pub enum Error {
         reason: String,
     },
 
-    /// A request declared with [`Request::with_callback`](crate::Request::with_callback) failed
-    /// with a retryable error (reset, timeout, truncated response, 5xx, 429) **after its whole
-    /// body was sent**: OSS may have stored the object and called the application server. Not
-    /// resent by the transport (a resend could deliver the callback twice); the caller decides
-    /// by asking OSS (oss-upload's ambiguity rule). A failure before the body was fully sent is
-    /// retried as usual.
-    #[error("request failed after its body was sent ({attempts} attempts)")]
+    /// A request that carries an upload callback
+    /// ([`Request::with_callback`](crate::Request::with_callback)) failed after its whole body
+    /// was sent: **OSS may have stored the object and run the callback.** `last` is the failure:
+    /// a reset or truncated response, a read timeout, the overall timeout, a 5xx, a 429, or
+    /// another retryable answer (408, `BadRequest`). The body counts as sent once hyper took it
+    /// to its end, which may be a little before its last bytes reached OSS: so this can also
+    /// mean the object was not stored, never the reverse.
+    ///
+    /// Not retried: the caller asks OSS what happened (oss-upload HEADs the object) before
+    /// sending it again, since a resend could store the object twice and deliver the callback
+    /// twice. A failure before the body was sent whole is retried as for any replayable request
+    /// (OSS cannot have stored an object it did not receive), and so are answers refusing the
+    /// request's authentication (401, `RequestTimeTooSkewed`: OSS checks them before anything
+    /// else). [`Error::is_retryable`] is false; see [`Error::is_unconfirmed`].
+    #[error("request with an upload callback failed after its body was sent ({attempts} attempt{}): OSS may have stored the object and run the callback", if *.attempts == 1 { "" } else { "s" })]
     Unconfirmed {
         /// Attempts made (the first try included).
         attempts: u32,
@@ -180,9 +189,23 @@ impl Error {
     }
 
     /// Whether this is [`Error::Unconfirmed`]: a callback-bearing request that failed after its
-    /// body was sent.
+    /// whole body was sent, so OSS may have stored the object and run the callback.
     pub fn is_unconfirmed(&self) -> bool {
         matches!(self, Error::Unconfirmed { .. })
+    }
+
+    /// Whether this answer refuses the request before OSS acted on it: 401, or
+    /// `RequestTimeTooSkewed` (authentication and the signing time are checked first). Such a
+    /// failure says no object was stored, so a callback request is resent after it even when its
+    /// body was sent whole.
+    pub(crate) fn is_refusal_before_processing(&self) -> bool {
+        match self {
+            Error::Service(e) => {
+                e.status == StatusCode::UNAUTHORIZED || e.code == "RequestTimeTooSkewed"
+            }
+            Error::BadErrorResponse { status, .. } => *status == StatusCode::UNAUTHORIZED,
+            _ => false,
+        }
     }
 
     /// The error itself, or for [`Error::Exhausted`] and [`Error::Unconfirmed`] the last
@@ -194,7 +217,7 @@ impl Error {
         }
     }
 
-    /// The parsed OSS error, looking through [`Error::Exhausted`].
+    /// The parsed OSS error, looking through [`Error::Exhausted`] and [`Error::Unconfirmed`].
     pub fn service(&self) -> Option<&ServiceError> {
         match self.last() {
             Error::Service(e) => Some(e),

@@ -14,7 +14,9 @@
 //! - [`Error`] is one enum; [`Error::is_retryable`] is the single retry classification; a 203
 //!   `CallbackFailed` on a request carrying a callback is [`Error::CallbackFailed`] (the object was
 //!   stored). [`RetryConfig`] holds the retry settings. A request carrying a callback is retried
-//!   only when no byte of a response arrived (see [`Request`]).
+//!   like any other until its whole body was sent; a retryable failure after that (reset,
+//!   timeout, 5xx, 429) is [`Error::Unconfirmed`], not resent: OSS may have stored the object and
+//!   run the callback, and the caller asks OSS before sending again (see [`Request`]).
 //!
 //! ```
 //! use http::Method;

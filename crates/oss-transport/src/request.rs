@@ -203,11 +203,16 @@ pub enum Auth {
 ///
 /// **Callbacks.** A request that carries an upload callback (declared with
 /// [`Request::with_callback`], whatever the carrier) is not idempotent: sending it
-/// twice may store the object twice and fire the callback twice. Such a request is retried only
-/// when no byte of a response arrived for the failed attempt (the connection could not be opened,
-/// or it failed while the request was being sent). Once a response has started, even a 5xx or a
-/// reset in the middle of the body is returned to the caller. A residual risk remains: OSS may
-/// have processed a fully sent request whose connection then died before it answered.
+/// twice may store the object twice and fire the callback twice. Such a request is retried like
+/// any replayable request while its body was not sent whole (the connection could not be
+/// opened, or it failed while the body was being written: OSS cannot have stored it), and after
+/// an answer refusing its authentication (401, `RequestTimeTooSkewed`). Once the whole body was
+/// handed to the connection, a retryable failure (a reset, a truncated response, a read or
+/// overall timeout, a 5xx, a 429) is [`Error::Unconfirmed`](crate::Error::Unconfirmed) and is not
+/// resent: the caller asks OSS whether the object was stored (oss-upload HEADs it) before
+/// sending again. Final answers are unchanged: a 203 is
+/// [`Error::CallbackFailed`](crate::Error::CallbackFailed), a 2xx whose CRC-64 differs is
+/// [`Error::CrcMismatch`](crate::Error::CrcMismatch), other 4xx are returned as they are.
 ///
 /// ```
 /// use http::Method;
@@ -329,8 +334,9 @@ impl Request {
     }
 
     /// Declares that the request carries an upload callback, and where. Such a request turns a
-    /// 203 into [`Error::CallbackFailed`](crate::Error::CallbackFailed) and is retried only if no
-    /// byte of a response arrived. Default: none.
+    /// 203 into [`Error::CallbackFailed`](crate::Error::CallbackFailed), and a retryable failure
+    /// after its whole body was sent into [`Error::Unconfirmed`](crate::Error::Unconfirmed)
+    /// instead of a resend (see [`Request`]). Default: none.
     pub fn with_callback(mut self, carrier: CallbackCarrier) -> Self {
         self.callback = Some(carrier);
         self

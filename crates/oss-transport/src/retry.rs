@@ -81,24 +81,18 @@ impl RetryConfig {
 #[derive(Debug)]
 pub(crate) struct Failure {
     pub(crate) error: Error,
-    /// Whether any byte of a response arrived for this attempt.
-    pub(crate) response_started: bool,
+    /// Whether the whole request body was handed to the connection during this attempt (see
+    /// `Activity::body_sent`): after that, OSS may have the whole request and have acted on it.
+    pub(crate) body_sent: bool,
 }
 
 impl Failure {
-    /// A failure before anything was received.
-    pub(crate) fn early(error: Error) -> Self {
+    /// A failure of an attempt whose body was not (yet) sent whole; the attempt sets
+    /// [`Failure::body_sent`] from its activity before handing the failure to the loop.
+    pub(crate) fn new(error: Error) -> Self {
         Self {
             error,
-            response_started: false,
-        }
-    }
-
-    /// A failure after (part of) a response arrived.
-    pub(crate) fn late(error: Error) -> Self {
-        Self {
-            error,
-            response_started: true,
+            body_sent: false,
         }
     }
 }
@@ -108,14 +102,50 @@ impl Failure {
 pub(crate) struct Policy {
     /// The body can be sent again.
     pub(crate) replayable: bool,
-    /// The request carries an upload callback (retry only when no response byte arrived).
+    /// The request carries an upload callback: a retryable failure after the whole body was
+    /// sent is [`Error::Unconfirmed`], never resent here.
     pub(crate) callback: bool,
+}
+
+/// What the loop does with a failed attempt of a request under `policy`.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// Send again (budget permitting).
+    Retry,
+    /// Return the error as it is.
+    Final,
+    /// Return [`Error::Unconfirmed`]: OSS may have stored the object and run the callback.
+    Unconfirmed,
+}
+
+/// The callback rule (docs/decisions.md, "oss-transport: callback requests are unconfirmed once
+/// their whole body was sent"). A failure that says nothing was stored (an answer refusing the
+/// request's authentication, or any failure before the whole body left) is retried as for any
+/// request. A 2xx whose CRC-64 differs from the body's is final: OSS stored the object and ran
+/// the callback, so a resend would run it again. Every other retryable failure after the whole
+/// body was sent leaves the outcome unknown.
+fn next(policy: Policy, failure: &Failure) -> Next {
+    if !failure.error.is_retryable() {
+        return Next::Final;
+    }
+    if policy.callback && failure.body_sent && !failure.error.is_refusal_before_processing() {
+        if matches!(failure.error, Error::CrcMismatch { .. }) {
+            return Next::Final;
+        }
+        return Next::Unconfirmed;
+    }
+    if policy.replayable {
+        Next::Retry
+    } else {
+        Next::Final
+    }
 }
 
 /// Runs `attempt(1)`, `attempt(2)`, ... until one succeeds, the error is final, or the budget is
 /// spent. A retryable error on the last allowed attempt becomes [`Error::Exhausted`] (when more
-/// than one attempt was made); an error that may not be retried for this request (a consumed
-/// stream body, a callback request whose response had started) is returned as it is.
+/// than one attempt was made); a callback request's retryable failure after its whole body was
+/// sent becomes [`Error::Unconfirmed`] at once; an error that may not be retried for this
+/// request (a consumed stream body) is returned as it is.
 pub(crate) async fn run<T, F, Fut>(
     config: &RetryConfig,
     policy: Policy,
@@ -135,16 +165,28 @@ where
             Ok(value) => return Ok(value),
             Err(f) => f,
         };
-        let retryable = failure.error.is_retryable();
-        let allowed = policy.replayable && !(policy.callback && failure.response_started);
-        if !retryable || !allowed {
-            if retryable {
+        match next(policy, &failure) {
+            Next::Retry => {}
+            Next::Final => {
+                if failure.error.is_retryable() {
+                    tracing::debug!(
+                        attempt = n,
+                        "retryable error, but this request may not be sent again"
+                    );
+                }
+                return Err(failure.error);
+            }
+            Next::Unconfirmed => {
                 tracing::debug!(
                     attempt = n,
-                    "retryable error, but this request may not be sent again"
+                    error = %failure.error,
+                    "callback request failed after its body was sent; not resending"
                 );
+                return Err(Error::Unconfirmed {
+                    attempts: n,
+                    last: Box::new(failure.error),
+                });
             }
-            return Err(failure.error);
         }
         if n >= max {
             return Err(if n > 1 {
@@ -178,6 +220,34 @@ mod tests {
         callback: false,
     };
 
+    const CALLBACK: Policy = Policy {
+        replayable: true,
+        callback: true,
+    };
+
+    /// A failure after the whole body was handed to the connection.
+    fn after_body(error: Error) -> Failure {
+        Failure {
+            error,
+            body_sent: true,
+        }
+    }
+
+    fn reset() -> Error {
+        Error::Connection {
+            response_started: false,
+            source: "reset".into(),
+        }
+    }
+
+    fn service(status: u16, code: &str) -> Error {
+        crate::wire::service_error(
+            http::StatusCode::from_u16(status).unwrap(),
+            &http::HeaderMap::new(),
+            format!("<Error><Code>{code}</Code></Error>").as_bytes(),
+        )
+    }
+
     #[tokio::test]
     async fn retries_until_success() {
         let calls = Cell::new(0);
@@ -185,7 +255,7 @@ mod tests {
             calls.set(n);
             async move {
                 if n < 3 {
-                    Err(Failure::late(Error::Connect {
+                    Err(after_body(Error::Connect {
                         host: "h".into(),
                         source: "x".into(),
                     }))
@@ -202,7 +272,7 @@ mod tests {
     #[tokio::test]
     async fn exhausts_and_records_attempts() {
         let err = run(&fast(), PLAIN, |_| async {
-            Err::<(), _>(Failure::early(Error::Timeout {
+            Err::<(), _>(Failure::new(Error::Timeout {
                 phase: crate::TimeoutPhase::Read,
             }))
         })
@@ -215,56 +285,150 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn final_errors_and_unsafe_requests_are_not_retried() {
+    async fn final_errors_and_stream_bodies_are_not_retried() {
         let calls = Cell::new(0);
         let err = run(&fast(), PLAIN, |n| {
             calls.set(n);
-            async { Err::<(), _>(Failure::late(Error::invalid("bad"))) }
+            async { Err::<(), _>(Failure::new(Error::invalid("bad"))) }
         })
         .await
         .unwrap_err();
         assert!(matches!(err, Error::InvalidRequest { .. }));
         assert_eq!(calls.get(), 1);
 
-        let callback = Policy {
-            replayable: true,
-            callback: true,
-        };
-        let conn_err = || Error::Connection {
-            response_started: true,
-            source: "reset".into(),
-        };
-        calls.set(0);
-        let err = run(&fast(), callback, |n| {
-            calls.set(n);
-            async move { Err::<(), _>(Failure::late(conn_err())) }
-        })
-        .await
-        .unwrap_err();
-        assert!(matches!(err, Error::Connection { .. }));
-        assert_eq!(calls.get(), 1);
-
-        // ... but a callback request is retried while no response byte arrived.
-        let out = run(&fast(), callback, |n| async move {
-            if n == 1 {
-                Err(Failure::early(conn_err()))
-            } else {
-                Ok(n)
-            }
-        })
-        .await;
-        assert_eq!(out.unwrap(), 2);
-
         let stream = Policy {
             replayable: false,
             callback: false,
         };
         calls.set(0);
-        let _ = run(&fast(), stream, |n| {
+        let err = run(&fast(), stream, |n| {
             calls.set(n);
-            async move { Err::<(), _>(Failure::early(conn_err())) }
+            async move { Err::<(), _>(Failure::new(reset())) }
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_callback_request_failing_after_its_body_is_unconfirmed() {
+        let failures = [
+            reset(),
+            Error::Timeout {
+                phase: crate::TimeoutPhase::Read,
+            },
+            service(503, "ServiceUnavailable"),
+            service(500, "InternalError"),
+            service(429, "TooManyRequests"),
+        ];
+        for failure in failures {
+            let text = format!("{failure:?}");
+            let calls = Cell::new(0);
+            let mut once = Some(failure);
+            let err = run(&fast(), CALLBACK, |n| {
+                calls.set(n);
+                let f = once.take().map(after_body);
+                async move { Err::<(), _>(f.unwrap_or_else(|| Failure::new(reset()))) }
+            })
+            .await
+            .unwrap_err();
+            assert_eq!(calls.get(), 1, "{text}");
+            assert!(err.is_unconfirmed(), "{text}: {err:?}");
+            assert!(!err.is_retryable());
+            let Error::Unconfirmed { attempts, last } = &err else {
+                unreachable!()
+            };
+            assert_eq!(*attempts, 1);
+            assert_eq!(format!("{last:?}"), text);
+        }
+
+        // The same failures without a callback are retried.
+        let calls = Cell::new(0);
+        let out = run(&fast(), PLAIN, |n| {
+            calls.set(n);
+            async move {
+                if n == 1 {
+                    Err(after_body(service(503, "ServiceUnavailable")))
+                } else {
+                    Ok(n)
+                }
+            }
         })
         .await;
-        assert_eq!(calls.get(), 1);
+        assert_eq!(out.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_callback_request_is_retried_while_its_body_was_not_sent_whole() {
+        // Attempt 1 breaks mid-body, attempt 2 after the body: two sends, then unconfirmed.
+        let err = run(&fast(), CALLBACK, |n| async move {
+            Err::<(), _>(if n == 1 {
+                Failure::new(reset())
+            } else {
+                after_body(reset())
+            })
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Unconfirmed { attempts: 2, .. }),
+            "{err:?}"
+        );
+
+        let out = run(&fast(), CALLBACK, |n| async move {
+            if n < 3 {
+                Err(Failure::new(service(503, "SlowDown")))
+            } else {
+                Ok(n)
+            }
+        })
+        .await;
+        assert_eq!(out.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn callback_answers_that_decide_are_unchanged() {
+        // Refused before processing (authentication): nothing stored, retried.
+        for refusal in [
+            service(401, "AccessDenied"),
+            service(403, "RequestTimeTooSkewed"),
+        ] {
+            let mut once = Some(refusal);
+            let out = run(&fast(), CALLBACK, |n| {
+                let f = once.take().map(after_body);
+                async move {
+                    match f {
+                        Some(f) => Err(f),
+                        None => Ok(n),
+                    }
+                }
+            })
+            .await;
+            assert_eq!(out.unwrap(), 2);
+        }
+        // Final answers: returned as they are, once.
+        let finals = [
+            service(403, "AccessDenied"),
+            service(404, "NoSuchUpload"),
+            Error::CrcMismatch {
+                client: 1,
+                server: 2,
+            },
+        ];
+        for failure in finals {
+            let text = format!("{failure:?}");
+            let calls = Cell::new(0);
+            let mut once = Some(failure);
+            let err = run(&fast(), CALLBACK, |n| {
+                calls.set(n);
+                let f = once.take().map(after_body);
+                async move { Err::<(), _>(f.unwrap_or_else(|| Failure::new(reset()))) }
+            })
+            .await
+            .unwrap_err();
+            assert_eq!(calls.get(), 1, "{text}");
+            assert_eq!(format!("{err:?}"), text);
+        }
     }
 }

@@ -185,7 +185,7 @@ async fn callback_failed_203_is_typed_and_not_retried() {
 }
 
 #[tokio::test]
-async fn callback_request_is_not_retried_after_a_response_arrived() {
+async fn callback_request_answered_500_after_its_body_is_unconfirmed() {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
         .respond_with(ResponseTemplate::new(500).set_body_string(error_xml(
@@ -199,10 +199,12 @@ async fn callback_request_is_not_retried_after_a_response_arrived() {
         .send(with_callback(put("k")))
         .await
         .unwrap_err();
+    assert!(err.is_unconfirmed(), "{err:?}");
     assert!(
-        matches!(&err, Error::Service(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR),
+        matches!(err.last(), Error::Service(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR),
         "{err:?}"
     );
+    assert_eq!(err.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
     assert_eq!(hits(&server).await, 1);
 }
 

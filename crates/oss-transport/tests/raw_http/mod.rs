@@ -137,7 +137,27 @@ where
     F: Fn(usize, Conn) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), handle)
+}
+
+/// As [`serve`], with a small fixed receive buffer on every accepted socket (no autotuning), so
+/// a client cannot get far ahead of what the server has read.
+pub async fn serve_small_buffer<F, Fut>(handle: F) -> (std::net::SocketAddr, Arc<AtomicUsize>)
+where
+    F: Fn(usize, Conn) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(64 * 1024).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    serve_on(socket.listen(64).unwrap(), handle)
+}
+
+fn serve_on<F, Fut>(listener: TcpListener, handle: F) -> (std::net::SocketAddr, Arc<AtomicUsize>)
+where
+    F: Fn(usize, Conn) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let addr = listener.local_addr().unwrap();
     let accepted = Arc::new(AtomicUsize::new(0));
     let count = Arc::clone(&accepted);
