@@ -1,6 +1,7 @@
 //! The resumable upload's checkpoint file: a JSON record of the upload id, the source file, the
 //! object and every completed part, guarded by a magic string and an MD5 of the record, and written
-//! atomically (temp file, fsync, rename) after every part.
+//! atomically (one fixed temp file `<name>.tmp`, fsync, rename) before Initiate, right after it,
+//! after every part and before Complete.
 
 use std::fs;
 use std::io::Write;
@@ -11,8 +12,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
-/// Identifies an oss-rs checkpoint file (format version 1).
+/// Identifies an oss-rs checkpoint file (format version 2: the `initiating` and `completing`
+/// marks).
 pub(crate) const CHECKPOINT_MAGIC: &str =
+    "oss-rs-upload-checkpoint-v2:5E0C6F0A-3D4B-4C2B-9E1A-7B7D1C9E2F11";
+
+/// Format version 1 (no marks), still loaded: its record is a version 2 record without marks,
+/// and it serialises to the same bytes, so its MD5 still checks.
+const CHECKPOINT_MAGIC_V1: &str =
     "oss-rs-upload-checkpoint-v1:5E0C6F0A-3D4B-4C2B-9E1A-7B7D1C9E2F11";
 
 /// File name extension of checkpoint files.
@@ -31,10 +38,40 @@ pub struct CheckpointPart {
     pub crc64: u64,
 }
 
+/// When a request whose outcome a killed run may not have seen was sent: the local clock (Unix
+/// milliseconds) and the transport's learned clock skew (server − local, milliseconds) at that
+/// moment, so a later run can turn it into the server's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptMark {
+    /// Local time just before the request was sent, milliseconds since the Unix epoch.
+    pub started_at: u64,
+    /// The clock skew learned by then (server time − local time), milliseconds.
+    pub skew_ms: i64,
+}
+
+impl AttemptMark {
+    /// A mark for a request about to be sent now.
+    pub(crate) fn now(skew_ms: i64) -> Self {
+        let started_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        Self {
+            started_at,
+            skew_ms,
+        }
+    }
+
+    /// The local start time.
+    pub(crate) fn started(&self) -> SystemTime {
+        UNIX_EPOCH + std::time::Duration::from_millis(self.started_at)
+    }
+}
+
 /// What a checkpoint records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointRecord {
-    /// Multipart upload id.
+    /// Multipart upload id; empty while [`initiating`](Self::initiating) is set.
     pub upload_id: String,
     /// Absolute path of the source file.
     pub source_path: PathBuf,
@@ -52,6 +89,15 @@ pub struct CheckpointRecord {
     pub key: String,
     /// Completed parts, in the order they completed.
     pub parts: Vec<CheckpointPart>,
+    /// Set while InitiateMultipartUpload is in flight (the upload id is not known yet): a run
+    /// that finds it aborts the uploads of this key that OSS initiated since then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiating: Option<AttemptMark>,
+    /// Set just before CompleteMultipartUpload is sent: a run that finds it first asks OSS
+    /// whether that Complete committed the object (the ambiguity rule, with this mark's start
+    /// and skew), and never sends the callback twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completing: Option<AttemptMark>,
 }
 
 /// The identity of one resumable run: a checkpoint is reused only when all of this matches.
@@ -102,10 +148,20 @@ fn split_mtime(t: SystemTime) -> (u64, u32) {
 }
 
 impl CheckpointRecord {
+    /// A record written before Initiate: no upload id yet, the `initiating` mark set.
+    pub(crate) fn initiating(identity: &CheckpointIdentity, mark: AttemptMark) -> Self {
+        Self {
+            initiating: Some(mark),
+            ..Self::new(identity, "")
+        }
+    }
+
     /// A record for a new upload with no part done yet.
     pub(crate) fn new(identity: &CheckpointIdentity, upload_id: impl Into<String>) -> Self {
         let (secs, nanos) = split_mtime(identity.source_mtime);
         Self {
+            initiating: None,
+            completing: None,
             upload_id: upload_id.into(),
             source_path: identity.source_path.clone(),
             source_size: identity.source_size,
@@ -125,8 +181,10 @@ impl CheckpointRecord {
     /// [`CheckpointRejection::Corrupt`] when the record is self-inconsistent.
     pub(crate) fn check(&self, identity: &CheckpointIdentity) -> Result<(), CheckpointRejection> {
         let stale = |what: &str| Err(CheckpointRejection::Stale(format!("{what} differs")));
-        if self.upload_id.is_empty() {
-            return Err(CheckpointRejection::Corrupt("empty upload id".into()));
+        if self.upload_id.is_empty() != self.initiating.is_some() {
+            return Err(CheckpointRejection::Corrupt(
+                "an upload id or an initiating mark, not both nor neither".into(),
+            ));
         }
         if self.source_path != identity.source_path {
             return stale("source path");
@@ -211,17 +269,60 @@ pub(crate) fn checkpoint_path(
     std::env::temp_dir().join(hashed())
 }
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn temp_name(path: &Path) -> PathBuf {
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+/// `path` with `suffix` appended to its file name (`x.ucp` → `x.ucp.tmp`).
+pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
-    name.push(format!(".tmp-{}-{n}", std::process::id()));
+    name.push(suffix);
     PathBuf::from(name)
 }
 
+/// The one temp file of the checkpoint at `path`. Fixed, not per process: only the holder of
+/// the checkpoint's lock writes it, and a run removes a killed run's leftover at start
+/// ([`remove_leftovers`]).
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
+    sibling(path, ".tmp")
+}
+
+/// Removes what a killed run may have left beside the checkpoint at `path`: its temp file, and
+/// the temp files of the pre-version-2 naming (`<name>.tmp-<pid>-<n>`). Call with the lock held.
+pub(crate) fn remove_leftovers(path: &Path) {
+    let _ = fs::remove_file(temp_path(path));
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let mut prefix = name.to_os_string();
+    prefix.push(".tmp-");
+    let prefix = prefix.to_string_lossy().into_owned();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let old_style = file.strip_prefix(&prefix).is_some_and(|rest| {
+            let mut it = rest.splitn(2, '-');
+            let (Some(pid), Some(n)) = (it.next(), it.next()) else {
+                return false;
+            };
+            pid.parse::<u32>().is_ok() && n.parse::<u64>().is_ok()
+        });
+        if old_style {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Tells concurrent probes of one process apart.
+static PROBE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
 fn dir_is_writable(dir: &Path) -> bool {
-    let probe = temp_name(&dir.join(".oss-upload-probe"));
+    let n = PROBE_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let probe = dir.join(format!(".oss-upload-probe-{}-{n}", std::process::id()));
     match fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -263,7 +364,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<CheckpointRecord, CheckpointRejectio
     let corrupt = |m: String| CheckpointRejection::Corrupt(m);
     let envelope: Envelope =
         serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not a checkpoint: {e}")))?;
-    if envelope.magic != CHECKPOINT_MAGIC {
+    if envelope.magic != CHECKPOINT_MAGIC && envelope.magic != CHECKPOINT_MAGIC_V1 {
         return Err(corrupt("wrong magic".into()));
     }
     let md5 = record_md5(&envelope.record).map_err(|e| corrupt(e.to_string()))?;
@@ -285,18 +386,20 @@ pub(crate) fn render(record: &CheckpointRecord) -> Result<Vec<u8>, serde_json::E
     })
 }
 
-/// Writes `record` to `path` atomically: a temp file in the same directory, fsync, rename over
-/// `path`, then (best effort) fsync of the directory. A crash leaves either the old or the new file.
+/// Writes `record` to `path` atomically: the temp file [`temp_path`], fsync, rename over `path`,
+/// then (best effort) fsync of the directory. A crash leaves either the old or the new file (and
+/// perhaps the temp file, which the next run removes). Only the lock holder calls this.
 ///
 /// # Errors
 /// I/O errors; the temp file is removed on failure.
 pub(crate) fn save(path: &Path, record: &CheckpointRecord) -> std::io::Result<()> {
     let bytes = render(record).map_err(std::io::Error::other)?;
-    let tmp = temp_name(path);
+    let tmp = temp_path(path);
     let result = (|| {
         let mut file = fs::OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(true)
             .open(&tmp)?;
         file.write_all(&bytes)?;
         file.sync_all()?;
@@ -389,7 +492,7 @@ mod tests {
             parse(tampered.as_bytes()),
             Err(CheckpointRejection::Corrupt("checksum mismatch".into()))
         );
-        let wrong_magic = text.replace("oss-rs-upload-checkpoint-v1", "other");
+        let wrong_magic = text.replace("oss-rs-upload-checkpoint-v2", "other");
         assert_eq!(
             parse(wrong_magic.as_bytes()),
             Err(CheckpointRejection::Corrupt("wrong magic".into()))
@@ -405,6 +508,73 @@ mod tests {
             bad.check(&identity()),
             Err(CheckpointRejection::Corrupt(_))
         ));
+    }
+
+    #[test]
+    fn version_1_files_still_load_and_marks_roundtrip() {
+        // A version 1 file: the same record without marks (which a record without marks does
+        // not serialise either, so the MD5 over its bytes is the one version 1 wrote).
+        let mut record = CheckpointRecord::new(&identity(), "UP1");
+        record.add_part(CheckpointPart {
+            number: 1,
+            etag: "\"E1\"".into(),
+            size: 100,
+            crc64: 7,
+        });
+        let record_text = String::from_utf8(serde_json::to_vec(&record).unwrap()).unwrap();
+        assert!(!record_text.contains("initiating") && !record_text.contains("completing"));
+        let v1 = format!(
+            r#"{{"magic":"{CHECKPOINT_MAGIC_V1}","md5":"{}","record":{record_text}}}"#,
+            hex::encode(Md5::digest(record_text.as_bytes()))
+        );
+        let loaded = parse(v1.as_bytes()).unwrap();
+        assert_eq!(loaded, record);
+        loaded.check(&identity()).unwrap();
+
+        let mark = AttemptMark {
+            started_at: 1_700_000_123_456,
+            skew_ms: -1500,
+        };
+        let mut completing = record.clone();
+        completing.completing = Some(mark);
+        let parsed = parse(&render(&completing).unwrap()).unwrap();
+        assert_eq!(parsed.completing, Some(mark));
+        let initiating = CheckpointRecord::initiating(&identity(), mark);
+        let parsed = parse(&render(&initiating).unwrap()).unwrap();
+        assert_eq!(parsed.initiating, Some(mark));
+        parsed.check(&identity()).unwrap();
+        let mut both = parsed;
+        both.upload_id = "UP2".into();
+        assert!(matches!(
+            both.check(&identity()),
+            Err(CheckpointRejection::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn leftover_temp_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.bin.ucp");
+        let record = CheckpointRecord::new(&identity(), "UP1");
+        save(&path, &record).unwrap();
+        std::fs::write(temp_path(&path), b"half").unwrap();
+        std::fs::write(sibling(&path, ".tmp-123-4"), b"old").unwrap();
+        std::fs::write(dir.path().join("x.bin.ucp.tmp-notes"), b"keep").unwrap();
+        std::fs::write(dir.path().join("other.ucp.tmp-1-2"), b"keep").unwrap();
+        remove_leftovers(&path);
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["other.ucp.tmp-1-2", "x.bin.ucp", "x.bin.ucp.tmp-notes"]
+        );
+        // A save over a leftover temp file works (the name is fixed).
+        std::fs::write(temp_path(&path), b"half").unwrap();
+        save(&path, &record).unwrap();
+        assert!(!temp_path(&path).exists());
     }
 
     #[test]

@@ -109,14 +109,25 @@
 //!
 //! # Cancellation
 //!
-//! Dropping an upload future stops it. Parts already uploaded stay in OSS (and are billed) until
-//! [`Client::abort_multipart_upload`] removes them, or a later [`ResumableUpload`] finishes them.
-//! The multipart uploader aborts on error unless told to keep the parts.
+//! Dropping an upload future stops it at its next `.await`; what happens to parts already sent:
+//!
+//! - [`MultipartUpload`]: once Initiate answered, the upload aborts itself on the current tokio
+//!   runtime (a spawned task), as it does on error unless told to keep the parts. Not when a
+//!   Complete carrying a callback was in flight: it may have committed the object and called the
+//!   application server, so the upload is left alone. [`MultipartUpload::handle`], taken before
+//!   awaiting, gives the upload id and waits for that abort ([`UploadHandle::settled`]: a program
+//!   about to exit lets it finish, or prints the id to abort later).
+//! - [`ResumableUpload`]: nothing is aborted: the checkpoint (written before Initiate, after it,
+//!   after every part and before Complete) is what the next run resumes, and that run never
+//!   sends a part the file still holds or a second Complete after one that committed.
+//! - Parts left in OSS are billed until [`Client::abort_multipart_upload`] removes them
+//!   ([`Client::list_uploads`] finds them).
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod buffer_pool;
 mod checkpoint;
+mod checkpoint_lock;
 mod checksum;
 mod client;
 mod content_type;
@@ -130,6 +141,7 @@ mod multipart;
 mod object;
 mod options;
 mod output;
+mod part_check;
 mod part_size;
 mod parts;
 mod policy;
@@ -140,9 +152,10 @@ mod simple;
 mod source;
 mod spec;
 mod unconfirmed;
+mod upload_handle;
 mod wire;
 
-pub use checkpoint::{CheckpointPart, CheckpointRecord, CheckpointRejection};
+pub use checkpoint::{AttemptMark, CheckpointPart, CheckpointRecord, CheckpointRejection};
 pub use client::{Client, ClientBuilder};
 pub use content_type::{decide_content_type, DEFAULT_CONTENT_TYPE};
 pub use download::{Download, DownloadOutput};
@@ -164,4 +177,5 @@ pub use raw::{CompleteParts, UploadedPart};
 pub use resumable::ResumableUpload;
 pub use simple::PutObject;
 pub use source::{BodyStream, UploadSource};
+pub use upload_handle::{UploadFate, UploadHandle};
 pub use wire::{CompletedPart, ListPartsPage, ListedPart};

@@ -12,12 +12,19 @@ use crate::progress::Tracker;
 use crate::raw::CompleteParts;
 use crate::source::{file_meta, io_err, StreamParts, UploadSource};
 use crate::spec::UploadSpec;
+use crate::upload_handle::{self, HandleSender, UploadFate, UploadGuard, UploadHandle};
 use crate::Error;
 
 /// Builder for a multipart upload (see [`Client::multipart_upload`]).
 ///
 /// Defaults: part size 6 MiB (grown by the SDK rule past 10 000 parts), parallelism 3, abort
 /// on error. A source smaller than one part is sent with a single PutObject.
+///
+/// **Cancellation.** Dropping the future of [`send`](Self::send) after Initiate answered aborts
+/// the upload on the current tokio runtime (a spawned task), so no part is left behind — unless
+/// a Complete carrying a callback was in flight (it may have committed the object and called the
+/// application server; the upload is then left alone). Take a [`handle`](Self::handle) before
+/// awaiting to learn the upload id and to wait for that abort ([`UploadHandle::settled`]).
 #[derive(Debug)]
 #[must_use = "call .send().await"]
 pub struct MultipartUpload {
@@ -26,6 +33,8 @@ pub struct MultipartUpload {
     source: UploadSource,
     pub(crate) settings: PartSettings,
     leave_parts_on_error: bool,
+    handle_tx: HandleSender,
+    handle: UploadHandle,
 }
 
 impl Client {
@@ -35,12 +44,15 @@ impl Client {
         key: impl Into<String>,
         source: impl Into<UploadSource>,
     ) -> MultipartUpload {
+        let (handle_tx, handle) = upload_handle::channel();
         MultipartUpload {
             client: self.clone(),
             spec: UploadSpec::new(key),
             source: source.into(),
             settings: PartSettings::default(),
             leave_parts_on_error: false,
+            handle_tx,
+            handle,
         }
     }
 }
@@ -67,6 +79,13 @@ impl MultipartUpload {
     pub fn with_leave_parts_on_error(mut self, leave: bool) -> Self {
         self.leave_parts_on_error = leave;
         self
+    }
+
+    /// A handle on this upload, to take before awaiting [`send`](Self::send): it reports the
+    /// upload id once Initiate answered, and what became of the parts once the upload ended
+    /// (completed, aborted, or left in OSS and why) — also when the future was dropped.
+    pub fn handle(&self) -> UploadHandle {
+        self.handle.clone()
     }
 
     /// Uploads.
@@ -141,6 +160,8 @@ impl MultipartUpload {
             .initiate_multipart_upload(&key, &self.spec.options)
             .await?;
         tracing::debug!(%upload_id, "initiated");
+        // From here a dropped future aborts the upload (see the type's docs).
+        let mut guard = UploadGuard::initiated(self.handle_tx.clone(), &client, &key, &upload_id);
         let tracker = Tracker::new(self.spec.progress.clone(), total);
         let md5 = matches!(self.spec.options.content_md5, ContentMd5::Compute);
         let result = async {
@@ -168,6 +189,9 @@ impl MultipartUpload {
                     ));
                 }
             }
+            if self.spec.callback.is_some() {
+                guard.completing_with_callback();
+            }
             let spec = self.spec.view();
             client
                 .complete(spec, &upload_id, CompleteParts::Uploaded(&parts))
@@ -175,14 +199,43 @@ impl MultipartUpload {
         }
         .await;
         match result {
-            Ok(out) => Ok(out),
-            Err(e @ Error::CallbackFailed(_)) => Err(e),
+            Ok(out) => {
+                guard.settle(UploadFate::Completed);
+                Ok(out)
+            }
+            Err(e @ Error::CallbackFailed(_)) => {
+                guard.settle(UploadFate::Completed);
+                Err(e)
+            }
+            Err(Error::CallbackOutcomeUnknown(u)) => {
+                // The rule already ran: stored, or it could not tell. An abort could race a
+                // committed Complete, so an unconfirmed upload is left alone.
+                guard.settle(match u.is_stored() {
+                    true => UploadFate::Completed,
+                    false => UploadFate::Left {
+                        reason: "a Complete carrying a callback may have committed the object"
+                            .into(),
+                    },
+                });
+                Err(Error::CallbackOutcomeUnknown(u))
+            }
             Err(e) => {
-                if !self.leave_parts_on_error {
-                    if let Err(abort) = client.abort_multipart_upload(&key, &upload_id).await {
-                        tracing::warn!(%upload_id, error = %abort, "abort after failure failed");
+                let fate = if self.leave_parts_on_error {
+                    UploadFate::Left {
+                        reason: "leave_parts_on_error is set".into(),
                     }
-                }
+                } else {
+                    match client.abort_multipart_upload(&key, &upload_id).await {
+                        Ok(()) => UploadFate::Aborted,
+                        Err(abort) => {
+                            tracing::warn!(%upload_id, error = %abort, "abort after failure failed");
+                            UploadFate::Left {
+                                reason: format!("the abort failed: {abort}"),
+                            }
+                        }
+                    }
+                };
+                guard.settle(fate);
                 Err(wrap(&client, &key, &upload_id, e))
             }
         }

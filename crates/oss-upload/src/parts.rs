@@ -216,6 +216,13 @@ impl CheckpointWriter {
         save_record(&self.path, &record).await
     }
 
+    /// Records that Complete is about to be sent (see [`CheckpointRecord::completing`]).
+    pub(crate) async fn mark_completing(&self, mark: checkpoint::AttemptMark) -> Result<(), Error> {
+        let mut record = self.record.lock().await;
+        record.completing = Some(mark);
+        save_record(&self.path, &record).await
+    }
+
     async fn add(&self, part: &UploadedPart) -> Result<(), Error> {
         let mut record = self.record.lock().await;
         record.add_part(CheckpointPart {
@@ -228,7 +235,11 @@ impl CheckpointWriter {
     }
 }
 
-async fn save_record(path: &std::path::Path, record: &CheckpointRecord) -> Result<(), Error> {
+/// Saves `record` atomically at `path` (off the async threads).
+pub(crate) async fn save_record(
+    path: &std::path::Path,
+    record: &CheckpointRecord,
+) -> Result<(), Error> {
     let p = path.to_owned();
     let r = record.clone();
     let result = tokio::task::spawn_blocking(move || checkpoint::save(&p, &r))

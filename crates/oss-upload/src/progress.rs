@@ -46,6 +46,13 @@ pub enum ProgressEvent {
         /// Why.
         reason: String,
     },
+    /// A resumable upload's checkpoint showed that an earlier, interrupted run had sent
+    /// Complete, and OSS holds the object it completed: nothing is sent again (no second
+    /// callback). The upload's outcome follows.
+    CompletedEarlier {
+        /// The upload that run completed.
+        upload_id: String,
+    },
     /// A request is being sent again after a retryable failure: a retry of the transport (its
     /// progress hook names the attempt, see `AttemptObserver`) or of the
     /// uploader itself after a CRC-64 mismatch.

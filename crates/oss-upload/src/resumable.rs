@@ -3,24 +3,32 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
+use futures_util::StreamExt as _;
+use oss_types::Crc64;
 use tracing::Instrument as _;
 
 use crate::checkpoint::{
-    self, checkpoint_path, CheckpointIdentity, CheckpointRecord, CheckpointRejection,
+    self, checkpoint_path, AttemptMark, CheckpointIdentity, CheckpointPart, CheckpointRecord,
+    CheckpointRejection,
 };
+use crate::checkpoint_lock::CheckpointLock;
 use crate::client::Client;
+use crate::error::{Confirmation, UnknownCallbackOutcome};
 use crate::options::ContentMd5;
 use crate::output::UploadOutput;
+use crate::part_check;
 use crate::part_size::part_count;
 use crate::parts::{
-    upload_parts, wrap, CheckpointWriter, Feed, PartSession, PartSettings, RangeData,
+    save_record, upload_parts, wrap, CheckpointWriter, Feed, PartSession, PartSettings, RangeData,
 };
 use crate::progress::{ProgressEvent, Tracker};
 use crate::raw::CompleteParts;
 use crate::raw::UploadedPart;
 use crate::source::{file_meta, io_err};
 use crate::spec::UploadSpec;
+use crate::unconfirmed::{judge, server_second, Expected, Verdict};
 use crate::Error;
 
 /// Builder for a resumable upload of a local file (see [`Client::resumable_upload`]).
@@ -118,12 +126,31 @@ impl ResumableUpload {
             return self.single_put(abs).send().await;
         }
         let client = self.client.clone();
+        if let Some(dir) = &self.checkpoint_dir {
+            // Before anything is sent: a missing directory must not fail the run after Initiate.
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|source| Error::Checkpoint {
+                    path: dir.clone(),
+                    source,
+                })?;
+        }
         let ckpt_path = checkpoint_path(
             &abs,
             client.bucket(),
             &self.spec.key,
             self.checkpoint_dir.as_deref(),
         );
+        // Held until this function returns: one run drives an upload at a time.
+        let _lock = blocking({
+            let p = ckpt_path.clone();
+            move || {
+                let lock = CheckpointLock::acquire(&p)?;
+                checkpoint::remove_leftovers(&p);
+                Ok(lock)
+            }
+        })
+        .await?;
         let identity = CheckpointIdentity {
             source_path: abs.clone(),
             source_size: size,
@@ -132,10 +159,17 @@ impl ResumableUpload {
             bucket: client.bucket().to_owned(),
             key: self.spec.key.clone(),
         };
-        let resumed = self.resume(&ckpt_path, &identity, &tracker).await?;
-        let record = match resumed {
-            Some(record) => record,
-            None => {
+        let record = match self.resume(&ckpt_path, &identity, &tracker).await? {
+            Resumed::Continue(record) => record,
+            Resumed::Done(outcome) => {
+                remove_after_complete(&ckpt_path).await;
+                return outcome;
+            }
+            Resumed::Fresh => {
+                // Saved before Initiate: a run killed before it learns the upload id still
+                // leaves a trace, and the next run aborts what OSS initiated meanwhile.
+                let mark = AttemptMark::now(client.clock_skew_ms());
+                save_record(&ckpt_path, &CheckpointRecord::initiating(&identity, mark)).await?;
                 let upload_id = client
                     .initiate_multipart_upload(&self.spec.key, &self.spec.options)
                     .await?;
@@ -143,6 +177,7 @@ impl ResumableUpload {
             }
         };
         let upload_id = record.upload_id.clone();
+        let earlier_complete = record.completing;
         let done: BTreeMap<u32, UploadedPart> = record
             .parts
             .iter()
@@ -162,6 +197,7 @@ impl ResumableUpload {
             path: ckpt_path.clone(),
             record: tokio::sync::Mutex::new(record),
         };
+        // The upload id is on disk before any part is sent.
         writer.save().await?;
         let count = part_count(size, part_size) as u32;
         let missing: Vec<u32> = (1..=count).filter(|n| !done.contains_key(n)).collect();
@@ -191,9 +227,21 @@ impl ResumableUpload {
                 ));
             }
             parts.extend(done.into_values());
+            // Marked before Complete is sent: a run that finds the mark asks OSS whether this
+            // Complete committed the object rather than completing (and calling back) again.
+            let mark = AttemptMark::now(client.clock_skew_ms());
+            writer.mark_completing(mark).await?;
+            let since = earlier_complete
+                .map(|m| dated_for_now(&client, &m))
+                .unwrap_or_else(|| mark.started());
             let spec = self.spec.view();
             client
-                .complete(spec, &upload_id, CompleteParts::Uploaded(&parts))
+                .complete_since(
+                    spec,
+                    &upload_id,
+                    CompleteParts::Uploaded(&parts),
+                    Some(since),
+                )
                 .await
         }
         .await;
@@ -205,7 +253,9 @@ impl ResumableUpload {
                 remove_after_complete(&ckpt_path).await;
                 Ok(out)
             }
-            Err(e @ Error::CallbackFailed(_)) => {
+            Err(e @ (Error::CallbackFailed(_) | Error::CallbackOutcomeUnknown(_)))
+                if stored(&e) =>
+            {
                 remove_after_complete(&ckpt_path).await;
                 Err(e)
             }
@@ -213,17 +263,19 @@ impl ResumableUpload {
         }
     }
 
-    /// The checkpoint to resume from, with only the parts ListParts confirms; `None` for a
-    /// fresh upload (no checkpoint, or a corrupt, stale or dead one, which is reported).
+    /// What the checkpoint lets this run do: continue its upload (with only the parts ListParts
+    /// confirms and the file still holds), report that an earlier run completed it, or start
+    /// afresh (no checkpoint, or a corrupt, stale or dead one, which is reported, its upload
+    /// aborted when there is one).
     async fn resume(
         &self,
         path: &Path,
         identity: &CheckpointIdentity,
         tracker: &Tracker,
-    ) -> Result<Option<CheckpointRecord>, Error> {
+    ) -> Result<Resumed, Error> {
         let loaded = match tokio::fs::read(path).await {
             Ok(bytes) => checkpoint::parse(&bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Resumed::Fresh),
             Err(e) => Err(CheckpointRejection::Corrupt(format!("unreadable: {e}"))),
         };
         let discard = |reason: String| {
@@ -235,9 +287,19 @@ impl ResumableUpload {
             Err(rejection) => {
                 discard(rejection.to_string());
                 remove_checkpoint(path).await?;
-                return Ok(None);
+                return Ok(Resumed::Fresh);
             }
         };
+        if let Some(mark) = record.initiating {
+            // A run was killed while Initiate was in flight: whatever OSS initiated for this
+            // key since then is that run's orphan.
+            if record.bucket == self.client.bucket() {
+                self.abort_orphans(&record.key, &mark).await;
+            }
+            discard("a run was interrupted while initiating its upload".into());
+            remove_checkpoint(path).await?;
+            return Ok(Resumed::Fresh);
+        }
         if let Err(rejection) = record.check(identity) {
             discard(rejection.to_string());
             // The stale upload can never be completed by this client: free its parts.
@@ -251,14 +313,21 @@ impl ResumableUpload {
                 }
             }
             remove_checkpoint(path).await?;
-            return Ok(None);
+            return Ok(Resumed::Fresh);
         }
         let listed = match self.client.list_parts(&record.key, &record.upload_id).await {
             Ok(l) => l,
             Err(e) if e.service_code() == Some("NoSuchUpload") => {
+                if let Some(mark) = record.completing {
+                    if let Some(outcome) =
+                        self.completed_earlier(&record, &mark, e, tracker).await?
+                    {
+                        return Ok(Resumed::Done(outcome));
+                    }
+                }
                 discard(format!("upload {} no longer exists", record.upload_id));
                 remove_checkpoint(path).await?;
-                return Ok(None);
+                return Ok(Resumed::Fresh);
             }
             Err(e) => return Err(wrap(&self.client, &record.key, &record.upload_id, e)),
         };
@@ -269,6 +338,23 @@ impl ResumableUpload {
                 .any(|l| l.part_number == p.number && l.size == p.size && l.etag == p.etag)
         });
         confirmed.parts.sort_by_key(|p| p.number);
+        if self.client.inner.crc_check {
+            // Size and mtime can survive an in-place edit; the recorded CRC-64 cannot. (With
+            // CRC checks off nothing was hashed, so nothing can be compared.)
+            let changed = blocking({
+                let (src, parts) = (record.source_path.clone(), confirmed.parts.clone());
+                let (size, part_size) = (record.source_size, record.part_size);
+                move || {
+                    part_check::changed_parts(&src, size, part_size, &parts)
+                        .map_err(|e| io_err(&src, e))
+                }
+            })
+            .await?;
+            if !changed.is_empty() {
+                tracing::warn!(parts = ?changed, "recorded parts differ from the file now; sending them again");
+                confirmed.parts.retain(|p| !changed.contains(&p.number));
+            }
+        }
         for p in &confirmed.parts {
             tracker.preload(p.size);
             tracker.event(ProgressEvent::PartSkipped {
@@ -276,13 +362,159 @@ impl ResumableUpload {
                 size: p.size,
             });
         }
-        Ok(Some(confirmed))
+        Ok(Resumed::Continue(confirmed))
+    }
+
+    /// The upload is gone and an earlier run had sent Complete: the ambiguity rule, dated from
+    /// that run's mark (its start and skew, not this run's), says whether that Complete stored
+    /// the object. `Some(outcome)` when it did (success without a callback,
+    /// [`Error::CallbackOutcomeUnknown`] with one: its answer was lost with the killed run);
+    /// `None` when not (then a fresh upload starts).
+    async fn completed_earlier(
+        &self,
+        record: &CheckpointRecord,
+        mark: &AttemptMark,
+        cause: Error,
+        tracker: &Tracker,
+    ) -> Result<Option<Result<UploadOutput, Error>>, Error> {
+        let count = part_count(record.source_size, record.part_size);
+        let mut parts: Vec<&CheckpointPart> = record.parts.iter().collect();
+        parts.sort_by_key(|p| p.number);
+        let complete = parts.len() as u64 == count
+            && parts
+                .iter()
+                .zip(1u64..)
+                .all(|(p, n)| u64::from(p.number) == n);
+        if !complete {
+            return Ok(None);
+        }
+        let crc64 = self
+            .client
+            .inner
+            .crc_check
+            .then(|| Crc64::combine_parts(parts.iter().map(|p| (p.crc64, p.size))));
+        let expect = Expected {
+            size: record.source_size,
+            crc64,
+        };
+        let head = match self.client.head_for_rule(&record.key).await {
+            Ok(head) => head,
+            // Unknown: keep the checkpoint (and its mark) for a run that can ask.
+            Err(e) => return Err(wrap(&self.client, &record.key, &record.upload_id, e)),
+        };
+        let verdict = judge(head.as_ref(), &expect, Some(mark.started()), mark.skew_ms);
+        let (Verdict::Stored, Some(head)) = (verdict, head) else {
+            tracing::info!(upload_id = %record.upload_id, ?verdict, "the earlier run's Complete did not store the object");
+            return Ok(None);
+        };
+        tracing::info!(upload_id = %record.upload_id, "an earlier run completed this upload; nothing is sent again");
+        tracker.event(ProgressEvent::CompletedEarlier {
+            upload_id: record.upload_id.clone(),
+        });
+        if self.spec.callback.is_none() {
+            return Ok(Some(Ok(UploadOutput {
+                etag: head.etag,
+                request_id: head.request_id,
+                crc64: head.crc64,
+                version_id: head.version_id,
+                callback: None,
+            })));
+        }
+        let mut u = UnknownCallbackOutcome::new(
+            &record.bucket,
+            &record.key,
+            "CompleteMultipartUpload",
+            Confirmation::Stored,
+            cause,
+        );
+        u.upload_id = Some(record.upload_id.clone());
+        u.etag = head.etag;
+        u.crc64 = head.crc64;
+        u.version_id = head.version_id;
+        Ok(Some(Err(Error::CallbackOutcomeUnknown(Box::new(u)))))
+    }
+
+    /// Aborts the uploads of `key` that OSS initiated from `mark` on (in server time, to the
+    /// second) and at most [`ORPHAN_WINDOW`] later: the one a run killed during Initiate left.
+    /// Best effort: a failure is logged, and the upload then expires by the bucket's rules.
+    async fn abort_orphans(&self, key: &str, mark: &AttemptMark) {
+        let from = server_second(mark.started(), mark.skew_ms);
+        let until = from + ORPHAN_WINDOW;
+        let mut pages = self.client.list_uploads().with_prefix(key).into_pages();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "listing the uploads a killed run may have left failed");
+                    return;
+                }
+            };
+            for u in page.uploads {
+                let in_window = u.initiated.is_some_and(|t| t >= from && t <= until);
+                if u.key != key || !in_window {
+                    continue;
+                }
+                tracing::info!(upload_id = %u.upload_id, "aborting the upload a killed run initiated");
+                if let Err(e) = self.client.abort_multipart_upload(key, &u.upload_id).await {
+                    tracing::warn!(upload_id = %u.upload_id, error = %e, "aborting it failed");
+                }
+            }
+        }
     }
 
     fn single_put(self, abs: PathBuf) -> crate::simple::PutObject {
         self.client
             .put_object_with(self.spec, crate::UploadSource::File(abs))
     }
+}
+
+/// How long after a killed run's `initiating` mark an upload of the same key counts as that
+/// run's orphan: the Initiate (with the transport's retries) was sent within this. Later
+/// uploads of the key are another writer's and are left alone.
+const ORPHAN_WINDOW: Duration = Duration::from_secs(120);
+
+/// What [`ResumableUpload::resume`] found.
+enum Resumed {
+    /// Continue this upload, with these parts confirmed.
+    Continue(CheckpointRecord),
+    /// An earlier run completed it: this is the outcome, nothing is sent.
+    Done(Result<UploadOutput, Error>),
+    /// Start a new upload.
+    Fresh,
+}
+
+/// Whether this outcome means the object is stored (so the checkpoint has done its job).
+fn stored(e: &Error) -> bool {
+    match e {
+        Error::CallbackFailed(_) => true,
+        Error::CallbackOutcomeUnknown(u) => u.is_stored(),
+        _ => false,
+    }
+}
+
+/// An earlier run's mark as a local start time for this run's clock: shifted by the change in
+/// the learnt skew, so that with this run's skew it names the same server instant as the mark.
+fn dated_for_now(client: &Client, mark: &AttemptMark) -> SystemTime {
+    let shift = mark.skew_ms.saturating_sub(client.clock_skew_ms());
+    let delta = Duration::from_millis(shift.unsigned_abs());
+    let start = mark.started();
+    if shift >= 0 {
+        start.checked_add(delta).unwrap_or(start)
+    } else {
+        start.checked_sub(delta).unwrap_or(start)
+    }
+}
+
+/// Runs blocking file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Io {
+            path: PathBuf::new(),
+            source: std::io::Error::other(e),
+        })?
 }
 
 /// Removes the checkpoint of a completed upload, logging (not returning) a failure.

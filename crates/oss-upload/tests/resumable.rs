@@ -1,6 +1,7 @@
 //! Resumable uploads: interrupt after k parts by dropping the future, resume, and check that only
 //! the missing parts were sent; corrupt, stale, tampered and dead checkpoints.
 
+mod hook_transport;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -119,7 +120,7 @@ fn read_checkpoint(path: &Path) -> oss_upload::CheckpointRecord {
     assert!(
         file["magic"]
             .as_str()
-            .is_some_and(|m| m.starts_with("oss-rs-upload-checkpoint-v1:")),
+            .is_some_and(|m| m.starts_with("oss-rs-upload-checkpoint-v2:")),
         "{file}"
     );
     serde_json::from_value(file["record"].clone()).expect("valid checkpoint")
@@ -369,18 +370,16 @@ async fn configured_checkpoint_dir_and_failed_callback_remove_the_checkpoint() {
     );
 }
 
-/// Replaces the checkpoint with a non-empty directory once every part is recorded, so removing
-/// it after Complete fails.
-fn break_checkpoint_after_last_part(path: PathBuf) -> Progress {
-    let done = Arc::new(AtomicU32::new(0));
-    Progress::new(move |e| {
-        if let ProgressEvent::PartDone { .. } = e {
-            if done.fetch_add(1, Ordering::SeqCst) + 1 == PARTS as u32 {
-                std::fs::remove_file(&path).unwrap();
-                std::fs::create_dir(&path).unwrap();
-                std::fs::write(path.join("keep"), b"x").unwrap();
-            }
+/// A client that replaces the checkpoint at `path` with a non-empty directory when Complete is
+/// sent (after the completing mark was written), so removing it after Complete fails.
+fn break_checkpoint_at_complete(h: &Harness, path: PathBuf) -> oss_upload::Client {
+    hook_transport::client(&h.emu, support::BUCKET, move |call, _, _| {
+        if call == hook_transport::Call::Complete {
+            std::fs::remove_file(&path).unwrap();
+            std::fs::create_dir(&path).unwrap();
+            std::fs::write(path.join("keep"), b"x").unwrap();
         }
+        hook_transport::Action::Pass
     })
 }
 
@@ -392,10 +391,16 @@ async fn a_checkpoint_that_cannot_be_removed_does_not_hide_the_outcome() {
 
     // Success stays success.
     let key = "ckpt/unremovable-ok.bin";
-    let upload = h.client.resumable_upload(key, &src).with_part_size(PART);
-    let ckpt = upload.checkpoint_path().await.unwrap();
-    let out = upload
-        .with_progress(break_checkpoint_after_last_part(ckpt.clone()))
+    let ckpt = h
+        .client
+        .resumable_upload(key, &src)
+        .with_part_size(PART)
+        .checkpoint_path()
+        .await
+        .unwrap();
+    let out = break_checkpoint_at_complete(&h, ckpt.clone())
+        .resumable_upload(key, &src)
+        .with_part_size(PART)
         .send()
         .await
         .expect("the upload succeeded; a leftover checkpoint must not turn it into an error");
@@ -406,15 +411,18 @@ async fn a_checkpoint_that_cannot_be_removed_does_not_hide_the_outcome() {
     // A failed callback stays CallbackFailed, so callers can still match on it.
     h.cb.fail(true);
     let key = "ckpt/unremovable-cb.bin";
-    let upload = h
+    let ckpt = h
         .client
         .resumable_upload(key, &src)
         .with_part_size(PART)
+        .checkpoint_path()
+        .await
+        .unwrap();
+    let err = break_checkpoint_at_complete(&h, ckpt.clone())
+        .resumable_upload(key, &src)
+        .with_part_size(PART)
         .with_callback(h.callback(CallbackBodyType::Json))
-        .with_callback_vars(vars());
-    let ckpt = upload.checkpoint_path().await.unwrap();
-    let err = upload
-        .with_progress(break_checkpoint_after_last_part(ckpt.clone()))
+        .with_callback_vars(vars())
         .send()
         .await
         .unwrap_err();
