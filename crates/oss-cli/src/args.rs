@@ -30,7 +30,7 @@ Exit codes:
   1    failure (OSS error, network, bad input)
   2    invalid command line
   3    the upload callback failed; the object IS stored
-  4    reserved: the callback's outcome is unknown
+  4    the callback's outcome is unknown; the object is stored (or may be)
   130  stopped by Ctrl-C or SIGTERM";
 
 const CP_EXAMPLES: &str = "\

@@ -7,6 +7,10 @@ use std::path::PathBuf;
 pub const EXIT_FAILURE: u8 = 1;
 /// Exit code when the upload callback failed: the object **is** stored.
 pub const EXIT_CALLBACK_FAILED: u8 = 3;
+/// Exit code when the request carrying the callback failed after its body was sent: the object
+/// is stored (or may be, when it could not be checked) and whether the callback ran is unknown
+/// ([`oss_upload::Error::CallbackOutcomeUnknown`]).
+pub const EXIT_CALLBACK_UNKNOWN: u8 = 4;
 /// Exit code after Ctrl-C or SIGTERM stopped an upload (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
@@ -99,6 +103,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Upload(e) if e.callback_failure().is_some() => EXIT_CALLBACK_FAILED,
+            Error::Upload(e) if e.callback_outcome_unknown().is_some() => EXIT_CALLBACK_UNKNOWN,
             Error::Interrupted(_) => EXIT_INTERRUPTED,
             _ => EXIT_FAILURE,
         }
@@ -155,6 +160,42 @@ mod tests {
         );
         assert_eq!(e.exit_code(), EXIT_FAILURE);
         assert_eq!(e.request_id(), None);
+    }
+
+    #[test]
+    fn an_unknown_callback_outcome_exits_4_with_one_line() {
+        let cause = oss_upload::Error::Request {
+            operation: "PutObject".into(),
+            target: "oss://b/k".into(),
+            oss: None,
+            source: Box::new(oss_transport::Error::Timeout {
+                phase: oss_transport::TimeoutPhase::Read,
+            }),
+        };
+        let mut outcome = oss_upload::UnknownCallbackOutcome::new(
+            "b",
+            "k",
+            "PutObject",
+            oss_upload::Confirmation::Stored,
+            cause,
+        );
+        outcome.etag = Some("\"E1\"".into());
+        let e = Error::Upload(oss_upload::Error::CallbackOutcomeUnknown(Box::new(outcome)));
+        assert_eq!(e.exit_code(), EXIT_CALLBACK_UNKNOWN);
+        let line = e.report();
+        assert!(
+            line.starts_with(
+                "the object oss://b/k is stored (etag \"E1\"), but whether the callback ran is unknown: PutObject failed for oss://b/k"
+            ),
+            "{line}"
+        );
+        assert!(line.contains("timed out (read)"), "{line}");
+        assert!(!line.contains('\n'), "{line}");
+        // A callback failure stays 3, anything else 1.
+        let failed = Error::Upload(oss_upload::Error::CallbackFailed(Box::new(
+            oss_upload::CallbackFailure::new("b", "k"),
+        )));
+        assert_eq!(failed.exit_code(), EXIT_CALLBACK_FAILED);
     }
 
     #[test]

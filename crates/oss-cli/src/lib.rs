@@ -63,7 +63,9 @@ mod validate;
 
 pub use args::{Cli, Command};
 pub use callback_args::{CallbackArgs, CallbackBodyTypeArg};
-pub use error::{Error, EXIT_CALLBACK_FAILED, EXIT_FAILURE, EXIT_INTERRUPTED};
+pub use error::{
+    Error, EXIT_CALLBACK_FAILED, EXIT_CALLBACK_UNKNOWN, EXIT_FAILURE, EXIT_INTERRUPTED,
+};
 pub use location::ObjectUrl;
 pub use object_args::{AclArg, ObjectArgs, StorageClassArg};
 pub use run::{main_with_args, run};

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use oss_types::CallbackFailure;
-use oss_upload::UploadOutput;
+use oss_upload::{Confirmation, UnknownCallbackOutcome, UploadOutput};
 
 use crate::location::ObjectUrl;
 use crate::Error;
@@ -94,6 +94,44 @@ pub(crate) fn callback_failure_document(failure: &CallbackFailure) -> serde_json
     })
 }
 
+/// The JSON document of an upload whose callback-bearing request failed after its body was sent
+/// (exit code 4): `callback.outcome` is `"unknown"`, and `callback.object` says what HeadObject
+/// established: `"stored"` (size, CRC-64 and time match: the ETag and CRC-64 are the stored
+/// object's), `"unverified"` (the check failed) or `"not_checked"` (no credentials).
+pub(crate) fn unknown_outcome_document(outcome: &UnknownCallbackOutcome) -> serde_json::Value {
+    let object = match outcome.confirmation {
+        Confirmation::Stored => "stored",
+        Confirmation::NoCredentials => "not_checked",
+        _ => "unverified",
+    };
+    serde_json::json!({
+        "bucket": outcome.bucket,
+        "key": outcome.key,
+        "upload_id": outcome.upload_id,
+        "etag": outcome.etag,
+        "crc64": outcome.crc64.map(|c| c.to_string()),
+        "request_id": outcome.request_id,
+        "version_id": outcome.version_id,
+        "callback": {
+            "outcome": "unknown",
+            "object": object,
+            "sends": outcome.sends,
+        },
+    })
+}
+
+/// The JSON result an upload error still is, with `--json`: the object is (or may be) stored
+/// after a failed callback (exit 3) or an unknown callback outcome (exit 4).
+pub(crate) fn error_document(error: &Error) -> Option<serde_json::Value> {
+    let Error::Upload(e) = error else {
+        return None;
+    };
+    if let Some(failure) = e.callback_failure() {
+        return Some(callback_failure_document(failure));
+    }
+    e.callback_outcome_unknown().map(unknown_outcome_document)
+}
+
 /// Writes one JSON document on its own line of stdout.
 ///
 /// # Errors
@@ -110,4 +148,49 @@ pub(crate) fn print_json(value: &serde_json::Value) -> Result<(), Error> {
 pub(crate) fn color_on_stderr() -> bool {
     use std::io::IsTerminal as _;
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_outcome_is_a_json_result() {
+        let cause = oss_upload::Error::Config {
+            reason: "stand-in".into(),
+        };
+        let mut outcome = UnknownCallbackOutcome::new(
+            "bkt",
+            "a.bin",
+            "CompleteMultipartUpload",
+            Confirmation::Stored,
+            cause,
+        );
+        outcome.upload_id = Some("U1".into());
+        outcome.etag = Some("\"E-2\"".into());
+        outcome.crc64 = Some(u64::MAX);
+        outcome.sends = 2;
+        let doc = error_document(&Error::Upload(oss_upload::Error::CallbackOutcomeUnknown(
+            Box::new(outcome),
+        )))
+        .expect("a document");
+        assert_eq!(doc["callback"]["outcome"], "unknown");
+        assert_eq!(doc["callback"]["object"], "stored");
+        assert_eq!(doc["callback"]["sends"], 2);
+        assert_eq!(doc["upload_id"], "U1");
+        assert_eq!(doc["crc64"], u64::MAX.to_string());
+        let unchecked = UnknownCallbackOutcome::new(
+            "bkt",
+            "a.bin",
+            "PutObject (presigned)",
+            Confirmation::NoCredentials,
+            oss_upload::Error::Config {
+                reason: "stand-in".into(),
+            },
+        );
+        let doc = unknown_outcome_document(&unchecked);
+        assert_eq!(doc["callback"]["object"], "not_checked");
+        assert_eq!(doc["etag"], serde_json::Value::Null);
+        assert!(error_document(&Error::Config("x".into())).is_none());
+    }
 }

@@ -103,11 +103,10 @@ fn resolve_client_args(mut cli: Cli) -> Result<Cli, clap::Error> {
 }
 
 fn fail(error: &Error) -> ExitCode {
-    // A failed callback still stored the object: with --json that is a result as well.
-    if let Error::Upload(e) = error {
-        if let (true, Some(failure)) = (crate::output::json(), e.callback_failure()) {
-            let _ = crate::output::print_json(&crate::output::callback_failure_document(failure));
-        }
+    // A failed callback or an unknown callback outcome still stored the object (or may have):
+    // with --json that is a result as well.
+    if let (true, Some(doc)) = (crate::output::json(), crate::output::error_document(error)) {
+        let _ = crate::output::print_json(&doc);
     }
     let _ = writeln!(std::io::stderr(), "oss-rs: {}", error.report());
     ExitCode::from(error.exit_code())

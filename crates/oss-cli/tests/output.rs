@@ -194,7 +194,7 @@ fn help_lists_the_exit_codes() {
     for line in [
         "  2    invalid command line",
         "  3    the upload callback failed; the object IS stored",
-        "  4    reserved: the callback's outcome is unknown",
+        "  4    the callback's outcome is unknown; the object is stored (or may be)",
         "  130  stopped by Ctrl-C or SIGTERM",
     ] {
         assert!(help.contains(line), "{line}: {help}");
