@@ -344,17 +344,23 @@ impl Ctx<'_> {
     }
 
     /// `oss-rs cp` as a user runs it, through `oss-bench child` (CPU, write calls and peak RSS
-    /// of the CLI process itself). `parallel: None` is the CLI's default.
+    /// of the CLI process itself). `parallel: None` is the CLI's default; `no_crc` adds
+    /// `--no-crc` (only with the default parallelism).
     fn cli(
         &self,
         section: Section,
         endpoint: &str,
         size: u64,
         parallel: Option<u64>,
+        no_crc: bool,
     ) -> Result<Row, String> {
         let file = data_file(self.data_dir, size);
         let shown = parallel.unwrap_or(PARALLEL);
         let (key, label) = match parallel {
+            None if no_crc => (
+                format!("cli-{}-default-nocrc", size / MIB),
+                "`oss-rs cp --no-crc`, defaults otherwise".to_owned(),
+            ),
             None => (
                 format!("cli-{}-default", size / MIB),
                 "`oss-rs cp`, defaults".to_owned(),
@@ -379,6 +385,9 @@ impl Ctx<'_> {
             .env("OSS_ACCESS_KEY_SECRET", ACCESS_KEY.1);
             if let Some(p) = parallel {
                 cmd.args(["--parallel", &p.to_string()]);
+            }
+            if no_crc {
+                cmd.arg("--no-crc");
             }
             cmd
         };
@@ -415,7 +424,7 @@ impl Ctx<'_> {
         let (key, what) = if crc {
             ("on", "CRC on")
         } else {
-            ("computed-compare-off", "CRC computed, compare off")
+            ("off", "CRC off (`with_crc_check(false)`)")
         };
         let make = || {
             let mut cmd = Command::new(&self.bins.bench);
@@ -438,7 +447,42 @@ impl Ctx<'_> {
             make,
         )
     }
+
+    /// `oss-bench parts`: one way of reading a file's parts (`pread` in `chunk`-byte chunks, or
+    /// `mmap`) under the bare transport, at the main size and the CLI's defaults, CRC on.
+    fn design(&self, endpoint: &str, design: &str, chunk: Option<u64>) -> Result<Row, String> {
+        let size = self.plan.main_size;
+        let file = data_file(self.data_dir, size);
+        let (key, label) = match chunk {
+            Some(c) => (
+                format!("parts-{design}-{}k", c / 1024),
+                format!(
+                    "design: `{design}` in {} KiB chunks, CRC on the chunks (`oss-bench parts`)",
+                    c / 1024
+                ),
+            ),
+            None => (
+                format!("parts-{design}"),
+                format!("design: `{design}` of the file, CRC per part slice (`oss-bench parts`)"),
+            ),
+        };
+        let make = || {
+            let mut cmd = Command::new(&self.bins.bench);
+            cmd.args(["parts", "--endpoint", endpoint, "--file", &file])
+                .args(["--design", design])
+                .args(["--part-size", &PART_SIZE.to_string()])
+                .args(["--parallel", &PARALLEL.to_string()]);
+            if let Some(c) = chunk {
+                cmd.args(["--chunk", &c.to_string()]);
+            }
+            cmd
+        };
+        self.run(Section::Large, &key, &label, size, PARALLEL, make, make)
+    }
 }
+
+/// Chunk sizes of the `pread` design rows; the library's is `oss_transport::DEFAULT_FILE_CHUNK`.
+const DESIGN_CHUNKS: [u64; 4] = [128 * 1024, 256 * 1024, 512 * 1024, 1024 * 1024];
 
 fn large_rows(ctx: &Ctx<'_>, endpoint: &str, rows: &mut Vec<Row>) -> Result<(), String> {
     let plan = ctx.plan;
@@ -454,14 +498,21 @@ fn large_rows(ctx: &Ctx<'_>, endpoint: &str, rows: &mut Vec<Row>) -> Result<(), 
     );
     for &size in &plan.sizes {
         rows.push(ctx.limit(Section::Large, endpoint, None, size, PARALLEL)?);
-        rows.push(ctx.cli(Section::Large, endpoint, size, None)?);
+        rows.push(ctx.cli(Section::Large, endpoint, size, None, false)?);
+        if size >= plan.main_size {
+            rows.push(ctx.cli(Section::Large, endpoint, size, None, true)?);
+        }
     }
     for &p in &plan.sweep {
         rows.push(ctx.limit(Section::Large, endpoint, None, plan.main_size, p)?);
-        rows.push(ctx.cli(Section::Large, endpoint, plan.main_size, Some(p))?);
+        rows.push(ctx.cli(Section::Large, endpoint, plan.main_size, Some(p), false)?);
     }
     rows.push(ctx.library(Section::Large, endpoint, None, true)?);
     rows.push(ctx.library(Section::Large, endpoint, None, false)?);
+    for chunk in DESIGN_CHUNKS {
+        rows.push(ctx.design(endpoint, "pread", Some(chunk))?);
+    }
+    rows.push(ctx.design(endpoint, "mmap", None)?);
     let size = plan.main_size;
     let file = data_file(ctx.data_dir, size);
     let make = || {
@@ -509,6 +560,7 @@ fn emulator_rows(ctx: &Ctx<'_>, endpoint: &str, rows: &mut Vec<Row>) -> Result<(
         endpoint,
         ctx.plan.emulator_size,
         Some(EMULATOR_PARALLEL),
+        false,
     )?);
     Ok(())
 }

@@ -6,19 +6,23 @@
 //! oss-bench raw-mem  --endpoint URL --size BYTES [--parallel N] [--part-size BYTES] [--ca-file PEM]
 //! oss-bench raw-put  --endpoint URL --file PATH [--parallel N] [--part-size BYTES]
 //! oss-bench ours     --endpoint URL --file PATH [--parallel N] [--part-size BYTES] [--crc on|off] [--ca-file PEM]
+//! oss-bench parts    --endpoint URL --file PATH --design pread|mmap [--chunk BYTES] [--parallel N] [--part-size BYTES] [--crc on|off]
 //! oss-bench small    --endpoint URL --mode ours|raw|raw-std [--count N] [--size BYTES] [--concurrency C]
 //! oss-bench crc      [--parts N] [--part-size BYTES]
 //! oss-bench child    --bench NAME --bytes N [--requests R] -- PROGRAM ARGS...
 //! ```
 //! `raw-mem` is the limit (hand-written HTTP/1.1 from memory over blocking sockets, TLS for an
-//! `https://` endpoint); `raw-put` is the hyper-from-file reference. Every client prints one
+//! `https://` endpoint); `raw-put` is the hyper-from-file reference; `parts` compares the ways
+//! of reading a file's parts (positional reads in chunks, or a memory map) under one transport. Every client prints one
 //! JSON line: rate (MiB/s or req/s), p50/p99 latency, CPU seconds, peak RSS, write calls.
-#![forbid(unsafe_code)]
+// `designs::map` alone maps a file (for a measurement); nothing else may be unsafe.
+#![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod args;
 mod child;
 mod crc;
+mod designs;
 mod discard;
 mod limit;
 mod metrics;
@@ -33,7 +37,7 @@ fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
     let Some(command) = argv.next() else {
         eprintln!(
-            "usage: oss-bench <discard-server|raw-mem|raw-put|ours|small|crc|child> [--flags]"
+            "usage: oss-bench <discard-server|raw-mem|raw-put|ours|parts|small|crc|child> [--flags]"
         );
         return ExitCode::from(2);
     };
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
             "discard-server" => discard::run(&args).await,
             "raw-put" => raw::put_file(&args).await,
             "ours" => ours::upload_file(&args).await,
+            "parts" => designs::run(&args).await,
             "small" => match args.get("mode").unwrap_or("ours") {
                 "ours" => ours::small(&args).await,
                 "raw" => raw::small(&args).await,
