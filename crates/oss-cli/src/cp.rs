@@ -3,10 +3,13 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use oss_callback::{Callback, CallbackVars};
-use oss_upload::{BodyStream, Client, Progress, UploadOutput, UploadSource};
+use oss_upload::{
+    BodyStream, Client, MultipartUpload, Progress, ResumableUpload, UploadFate, UploadHandle,
+    UploadOutput, UploadSource,
+};
 
 use crate::args::{CpArgs, GlobalArgs};
 use crate::cp_path::CpPath;
@@ -163,8 +166,7 @@ async fn upload_one(
     let started = Instant::now();
     let stop =
         crate::shutdown::signal().map_err(|e| Error::io("cannot install signal handlers", e))?;
-    let resumable = args.checkpoint_dir.is_some() && size.is_some();
-    let upload = send_upload(
+    let upload = prepare_upload(
         &client,
         args,
         destination.key(),
@@ -172,18 +174,16 @@ async fn upload_one(
         callback,
         Some(display.sink()),
     );
-    // Dropping the upload future stops it: parts already sent stay in OSS (resumable uploads
-    // keep their checkpoint, so the same command resumes).
+    let handle = upload.handle();
+    // Dropping the upload future stops it: a resumable upload keeps its checkpoint (the same
+    // command resumes), a multipart upload aborts itself, and the handle says how that went.
     let result = tokio::select! {
-        result = upload => result,
+        result = upload.send() => result.map_err(Error::from),
         () = stop => {
             display.abandon();
-            return Err(Error::Interrupted(if resumable {
-                "run the same command again to resume from the checkpoint".into()
-            } else {
-                "parts already uploaded stay in OSS until the upload is aborted or expires \
-                 (use --checkpoint-dir for resumable uploads)"
-                    .into()
+            return Err(Error::Interrupted(match handle {
+                None => "run the same command again to resume from the checkpoint".into(),
+                Some(handle) => after_interrupt(&handle, &destination).await,
             }));
         }
     };
@@ -210,18 +210,72 @@ async fn upload_one(
     print_callback_answer(&output)
 }
 
-/// Uploads `source` to `key`: resumable with `--checkpoint-dir` for a file, else the multipart
-/// uploader (one PutObject when the data fits in one part, streams included).
-pub(crate) async fn send_upload(
+/// How long an interrupted `cp` waits for its multipart upload's abort before it names the
+/// upload id to abort by hand instead.
+const ABORT_WAIT: Duration = Duration::from_secs(10);
+
+/// What an interrupted multipart upload left, once its abort (spawned when its future was
+/// dropped) finished: nothing, or the upload id and the command that removes its parts.
+async fn after_interrupt(handle: &UploadHandle, destination: &ObjectUrl) -> String {
+    let by_hand = |id: &str, why: &str| {
+        format!(
+            "upload {id} stays in OSS ({why}); its parts are billed until it is aborted: \
+             oss-rs uploads abort {destination} --upload-id {id}"
+        )
+    };
+    match tokio::time::timeout(ABORT_WAIT, handle.settled()).await {
+        Ok(None) => "nothing was left in OSS".into(),
+        Ok(Some((id, UploadFate::Aborted))) => {
+            format!("upload {id} was aborted; no part is left in OSS")
+        }
+        Ok(Some((id, UploadFate::Left { reason }))) => by_hand(&id, &reason),
+        Ok(Some((id, _))) => format!("upload {id} had completed"),
+        Err(_) => match handle.upload_id() {
+            Some(id) => by_hand(&id, "its abort did not finish in time"),
+            None => "nothing was left in OSS".into(),
+        },
+    }
+}
+
+/// One upload, ready to send: resumable with `--checkpoint-dir` for a file, else the
+/// multipart uploader (one PutObject when the data fits in one part, streams included).
+pub(crate) enum PreparedUpload {
+    /// A resumable upload (its checkpoint is what an interrupted run leaves).
+    Resumable(ResumableUpload),
+    /// A multipart upload (it aborts itself when interrupted).
+    Multipart(MultipartUpload),
+}
+
+impl PreparedUpload {
+    /// The multipart upload's handle (upload id, and what became of it); `None` for a
+    /// resumable upload.
+    pub(crate) fn handle(&self) -> Option<UploadHandle> {
+        match self {
+            PreparedUpload::Resumable(_) => None,
+            PreparedUpload::Multipart(m) => Some(m.handle()),
+        }
+    }
+
+    /// Uploads.
+    pub(crate) async fn send(self) -> Result<UploadOutput, oss_upload::Error> {
+        match self {
+            PreparedUpload::Resumable(r) => r.send().await,
+            PreparedUpload::Multipart(m) => m.send().await,
+        }
+    }
+}
+
+/// The upload of `source` to `key` as `args` ask for it.
+pub(crate) fn prepare_upload(
     client: &Client,
     args: &CpArgs,
     key: &str,
     source: Source,
     callback: Option<(Callback, CallbackVars)>,
     progress: Option<Progress>,
-) -> Result<UploadOutput, Error> {
+) -> PreparedUpload {
     let options = args.object_options.to_options();
-    let result = match (source, &args.checkpoint_dir) {
+    match (source, &args.checkpoint_dir) {
         (Source::File(path, _), Some(dir)) => {
             let mut upload = client
                 .resumable_upload(key, path)
@@ -235,7 +289,7 @@ pub(crate) async fn send_upload(
             if let Some((cb, vars)) = callback {
                 upload = upload.with_callback(cb).with_callback_vars(vars);
             }
-            upload.send().await
+            PreparedUpload::Resumable(upload)
         }
         (source, _) => {
             let source = match source {
@@ -253,10 +307,24 @@ pub(crate) async fn send_upload(
             if let Some((cb, vars)) = callback {
                 upload = upload.with_callback(cb).with_callback_vars(vars);
             }
-            upload.send().await
+            PreparedUpload::Multipart(upload)
         }
-    };
-    result.map_err(Error::from)
+    }
+}
+
+/// Uploads `source` to `key` (see [`prepare_upload`]).
+pub(crate) async fn send_upload(
+    client: &Client,
+    args: &CpArgs,
+    key: &str,
+    source: Source,
+    callback: Option<(Callback, CallbackVars)>,
+    progress: Option<Progress>,
+) -> Result<UploadOutput, Error> {
+    prepare_upload(client, args, key, source, callback, progress)
+        .send()
+        .await
+        .map_err(Error::from)
 }
 
 fn report(

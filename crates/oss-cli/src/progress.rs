@@ -189,6 +189,11 @@ impl ProgressView {
             ProgressEvent::CheckpointDiscarded { reason } => {
                 self.message(&format!("checkpoint not used ({reason}); starting afresh"));
             }
+            ProgressEvent::CompletedEarlier { upload_id } => {
+                self.message(&format!(
+                    "an earlier run completed upload {upload_id}; nothing is sent again"
+                ));
+            }
             ProgressEvent::Retried { operation, attempt } => {
                 self.message(&format!("retrying {operation} (attempt {attempt})"));
             }
