@@ -420,6 +420,36 @@ mod tests {
         assert!(!exhausted.is_retryable());
         assert_eq!(exhausted.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
         assert_eq!(exhausted.service().unwrap().code, "ServiceUnavailable");
+        assert!(!exhausted.is_unconfirmed());
+
+        let unconfirmed = Error::Unconfirmed {
+            attempts: 2,
+            last: Box::new(service(503, "ServiceUnavailable")),
+        };
+        assert!(unconfirmed.is_unconfirmed());
+        assert!(!unconfirmed.is_retryable());
+        assert_eq!(unconfirmed.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(unconfirmed.service().unwrap().code, "ServiceUnavailable");
+        assert!(
+            unconfirmed.to_string().contains("2 attempts"),
+            "{unconfirmed}"
+        );
+
+        // Refused before OSS acted on the request: a callback request may be resent.
+        assert!(service(401, "X").is_refusal_before_processing());
+        assert!(service(403, "RequestTimeTooSkewed").is_refusal_before_processing());
+        for (s, code) in [
+            (503, "X"),
+            (500, "X"),
+            (429, "X"),
+            (408, "X"),
+            (400, "BadRequest"),
+        ] {
+            assert!(
+                !service(s, code).is_refusal_before_processing(),
+                "{s} {code}"
+            );
+        }
     }
 
     #[test]

@@ -216,7 +216,7 @@ async fn a_reset_while_the_body_is_sent_is_retried_even_with_a_callback() {
 async fn a_read_timeout_after_the_whole_body_is_unconfirmed() {
     let quick = |addr| {
         builder(addr)
-            .with_read_timeout(Duration::from_millis(200))
+            .with_read_timeout(Duration::from_millis(500))
             .build()
             .unwrap()
     };
@@ -243,7 +243,7 @@ async fn a_read_timeout_after_the_whole_body_is_unconfirmed() {
 async fn the_overall_timeout_is_unconfirmed_only_once_the_body_was_sent() {
     let bounded = |addr| {
         builder(addr)
-            .with_timeout(Duration::from_millis(300))
+            .with_timeout(Duration::from_secs(1))
             .build()
             .unwrap()
     };
