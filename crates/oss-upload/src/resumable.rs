@@ -162,7 +162,7 @@ impl ResumableUpload {
         let record = match self.resume(&ckpt_path, &identity, &tracker).await? {
             Resumed::Continue(record) => record,
             Resumed::Done(outcome) => {
-                remove_after_complete(&ckpt_path).await;
+                remove_quietly(&ckpt_path).await;
                 return outcome;
             }
             Resumed::Fresh => {
@@ -170,9 +170,20 @@ impl ResumableUpload {
                 // leaves a trace, and the next run aborts what OSS initiated meanwhile.
                 let mark = AttemptMark::now(client.clock_skew_ms());
                 save_record(&ckpt_path, &CheckpointRecord::initiating(&identity, mark)).await?;
-                let upload_id = client
+                let upload_id = match client
                     .initiate_multipart_upload(&self.spec.key, &self.spec.options)
-                    .await?;
+                    .await
+                {
+                    Ok(id) => id,
+                    Err(e) => {
+                        // A refusal (403, 400, ...) created nothing: no trace to leave beside
+                        // the file. Without an answer OSS may have initiated it: keep the mark.
+                        if e.status().is_some_and(|s| s.is_client_error()) {
+                            remove_quietly(&ckpt_path).await;
+                        }
+                        return Err(e);
+                    }
+                };
                 CheckpointRecord::new(&identity, upload_id)
             }
         };
@@ -250,13 +261,13 @@ impl ResumableUpload {
             // replace the outcome (callers match on success and on `CallbackFailed`). A leftover
             // file is harmless: its upload is complete, so the next run discards it.
             Ok(out) => {
-                remove_after_complete(&ckpt_path).await;
+                remove_quietly(&ckpt_path).await;
                 Ok(out)
             }
             Err(e @ (Error::CallbackFailed(_) | Error::CallbackOutcomeUnknown(_)))
                 if stored(&e) =>
             {
-                remove_after_complete(&ckpt_path).await;
+                remove_quietly(&ckpt_path).await;
                 Err(e)
             }
             Err(e) => Err(wrap(&client, &key, &upload_id, e)),
@@ -517,10 +528,11 @@ async fn blocking<T: Send + 'static>(
         })?
 }
 
-/// Removes the checkpoint of a completed upload, logging (not returning) a failure.
-async fn remove_after_complete(path: &Path) {
+/// Removes a checkpoint whose job is done (its upload completed, or never began), logging (not
+/// returning) a failure: the outcome it would hide matters more.
+async fn remove_quietly(path: &Path) {
     if let Err(e) = remove_checkpoint(path).await {
-        tracing::warn!(error = %e, "the checkpoint of a completed upload could not be removed");
+        tracing::warn!(error = %e, "a checkpoint that is no longer needed could not be removed");
     }
 }
 

@@ -364,6 +364,25 @@ async fn a_missing_checkpoint_dir_is_created_before_initiate() {
     );
 }
 
+#[tokio::test]
+async fn an_initiate_refused_by_oss_leaves_no_checkpoint() {
+    let h = Harness::start().await;
+    let src = h.write_file("refused.bin", &data(SIZE));
+    let wrong = oss_upload::Client::builder(support::BUCKET)
+        .with_endpoint(h.emu.endpoint())
+        .with_region(h.emu.region())
+        .with_static_credentials("ak", "wrong secret")
+        .with_path_style(true)
+        .build()
+        .unwrap();
+    let err = upload(&wrong, "kill/refused.bin", &src)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::FORBIDDEN), "{err:?}");
+    assert_eq!(names(h.dir.path()), ["refused.bin"]);
+}
+
 #[test]
 fn call_names() {
     let req = oss_transport::Request::new(http::Method::POST).with_query("uploads", "");
