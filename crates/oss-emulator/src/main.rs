@@ -6,7 +6,7 @@ use std::io::Write as _;
 /// A local Alibaba Cloud OSS that verifies V4 signatures and delivers signed upload callbacks.
 ///
 /// Admin endpoints (no signature needed): GET /__emulator/callbacks, GET /__emulator/pubkey.pem,
-/// GET /__emulator/requests, GET /__emulator/stats.
+/// GET /__emulator/requests, GET /__emulator/stats, GET /__emulator/uploads[?bucket=NAME].
 #[derive(Debug, Parser)]
 #[command(name = "oss-emulator", version)]
 struct Args {

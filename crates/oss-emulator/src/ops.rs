@@ -37,7 +37,7 @@ pub(crate) async fn receive(ctx: &Ctx<'_>, mut body: Incoming) -> Result<Blob, A
             if writer.size() + data.len() as u64 > MAX_OBJECT_SIZE {
                 return Err(entity_too_large());
             }
-            writer.write(&data).await?;
+            writer.write(data).await?;
         }
     }
     Ok(writer.finish().await?)

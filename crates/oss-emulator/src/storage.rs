@@ -1,13 +1,18 @@
 //! Object and multipart-upload storage: in memory, or on disk under the data dir.
 //!
 //! Bodies are written through a [`BlobWriter`] that hashes while it writes (MD5, CRC-64); on disk
-//! it streams to a temporary file, so no body is ever held whole in memory. Committing replaces
-//! an object atomically: readers get the old or the new object whole, never a mix (see
-//! `disk.rs` for how). Readers open metadata and bytes together ([`Storage::open_object`]), so
-//! a GET never pairs one version's ETag with another's bytes.
+//! it streams to a temporary file, so no body is ever held whole in memory; in memory it keeps
+//! the received `Bytes` frames as they are ([`rope::Rope`]), without a copy. Committing
+//! replaces an object atomically: readers get the old or the new object whole, never a mix
+//! (see `disk.rs` for how). Readers open metadata and bytes together
+//! ([`Storage::open_object`]), so a GET never pairs one version's ETag with another's bytes.
+//! [`Storage::complete_upload`] joins parts into an object: in memory by sharing the parts'
+//! chunks, on disk by one copy checked against the parts' combined CRC-64; neither hashes MD5
+//! again (a multipart ETag is the MD5 of the parts' MD5s).
 
 mod disk;
 mod memory;
+mod rope;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,6 +24,13 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use oss_types::Crc64;
+
+use rope::Rope;
+
+/// In-memory bodies up to this size are copied into one buffer of their own when finished,
+/// so a small object does not keep alive the (larger) connection read buffers its frames are
+/// slices of.
+const COALESCE_UP_TO: u64 = 64 * 1024;
 
 /// What is known about a stored object (the sidecar JSON on disk).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,7 +134,7 @@ impl Drop for TempPath {
 
 #[derive(Debug)]
 enum Sink {
-    Mem(Vec<u8>),
+    Mem(Vec<Bytes>),
     File(tokio::fs::File, TempPath),
 }
 
@@ -130,7 +142,8 @@ enum Sink {
 #[derive(Debug)]
 pub(crate) struct BlobWriter {
     sink: Sink,
-    md5: Md5,
+    /// `None` when the caller needs no MD5 (joining parts).
+    md5: Option<Md5>,
     crc: Crc64,
     size: u64,
 }
@@ -139,20 +152,22 @@ impl BlobWriter {
     fn new(sink: Sink) -> Self {
         Self {
             sink,
-            md5: Md5::new(),
+            md5: Some(Md5::new()),
             crc: Crc64::new(),
             size: 0,
         }
     }
 
-    /// Appends bytes.
-    pub(crate) async fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.md5.update(data);
-        self.crc.update(data);
+    /// Appends a chunk: kept as it is in memory (no copy), written out on disk.
+    pub(crate) async fn write(&mut self, data: Bytes) -> io::Result<()> {
+        if let Some(md5) = &mut self.md5 {
+            md5.update(&data);
+        }
+        self.crc.update(&data);
         self.size += data.len() as u64;
         match &mut self.sink {
-            Sink::Mem(v) => v.extend_from_slice(data),
-            Sink::File(f, _) => f.write_all(data).await?,
+            Sink::Mem(v) => v.push(data),
+            Sink::File(f, _) => f.write_all(&data).await?,
         }
         Ok(())
     }
@@ -162,11 +177,15 @@ impl BlobWriter {
         self.size
     }
 
-    /// Flushes and returns the finished blob with its hashes.
+    /// Flushes and returns the finished blob with its hashes (an all-zero MD5 when none was
+    /// computed).
     pub(crate) async fn finish(self) -> io::Result<Blob> {
-        let md5: [u8; 16] = self.md5.finalize().into();
+        let md5: [u8; 16] = self.md5.map(|m| m.finalize().into()).unwrap_or_default();
         let data = match self.sink {
-            Sink::Mem(v) => BlobData::Mem(Bytes::from(v)),
+            Sink::Mem(v) if self.size <= COALESCE_UP_TO && !v.is_empty() => {
+                BlobData::Mem(Rope::from_chunks(vec![Bytes::from(v.concat())]))
+            }
+            Sink::Mem(v) => BlobData::Mem(Rope::from_chunks(v)),
             Sink::File(mut f, p) => {
                 f.flush().await?;
                 f.sync_all().await?;
@@ -184,7 +203,7 @@ impl BlobWriter {
 
 #[derive(Debug)]
 enum BlobData {
-    Mem(Bytes),
+    Mem(Rope),
     File(TempPath),
 }
 
@@ -204,7 +223,7 @@ pub(crate) struct Blob {
 #[derive(Debug)]
 pub(crate) enum StoredBody {
     /// In memory.
-    Bytes(Bytes),
+    Mem(Rope),
     /// An open data file (on Unix it survives being unlinked by a later commit).
     File(tokio::fs::File),
 }
@@ -213,11 +232,7 @@ impl StoredBody {
     /// `len` bytes from `start` (clamped to the body for in-memory data).
     pub(crate) async fn range(self, start: u64, len: u64) -> io::Result<ObjectBody> {
         match self {
-            StoredBody::Bytes(b) => {
-                let start = (start as usize).min(b.len());
-                let end = start.saturating_add(len as usize).min(b.len());
-                Ok(ObjectBody::Bytes(b.slice(start..end)))
-            }
+            StoredBody::Mem(rope) => Ok(ObjectBody::Chunks(rope.range(start, len))),
             StoredBody::File(mut f) => {
                 f.seek(io::SeekFrom::Start(start)).await?;
                 Ok(ObjectBody::File(f, len))
@@ -229,8 +244,8 @@ impl StoredBody {
 /// A readable object or part body, possibly a byte range of it.
 #[derive(Debug)]
 pub(crate) enum ObjectBody {
-    /// In memory.
-    Bytes(Bytes),
+    /// In memory: the chunks left to send.
+    Chunks(std::collections::VecDeque<Bytes>),
     /// A file positioned at the range start, with the bytes left to send.
     File(tokio::fs::File, u64),
 }
@@ -239,13 +254,7 @@ impl ObjectBody {
     /// The next chunk, or `None` at the end.
     pub(crate) async fn chunk(&mut self) -> io::Result<Option<Bytes>> {
         match self {
-            ObjectBody::Bytes(b) => {
-                if b.is_empty() {
-                    Ok(None)
-                } else {
-                    Ok(Some(std::mem::take(b)))
-                }
-            }
+            ObjectBody::Chunks(chunks) => Ok(chunks.pop_front()),
             ObjectBody::File(f, left) => {
                 if *left == 0 {
                     return Ok(None);
@@ -397,6 +406,38 @@ impl Storage {
         body.range(0, part.size).await
     }
 
+    /// Joins `parts` (in order) of upload `upload_id` into object `meta.key` of `bucket`,
+    /// replacing any previous one, and forgets the upload. `meta` carries the parts' total size
+    /// and combined CRC-64; on disk the joined copy is checked against both.
+    pub(crate) async fn complete_upload(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        parts: &[PartMeta],
+        meta: ObjectMeta,
+    ) -> io::Result<()> {
+        match self {
+            Storage::Memory(m) => m.complete_upload(bucket, upload_id, parts, meta),
+            Storage::Disk(d) => {
+                let (f, p) = d.temp_file().await?;
+                let mut writer = BlobWriter::new(Sink::File(f, p));
+                writer.md5 = None;
+                for part in parts {
+                    let mut data = self.part_body(upload_id, part).await?;
+                    while let Some(chunk) = data.chunk().await? {
+                        writer.write(chunk).await?;
+                    }
+                }
+                let blob = writer.finish().await?;
+                if blob.size != meta.size || blob.crc64 != meta.crc64 {
+                    return Err(io::Error::other("stored parts do not match their CRC-64"));
+                }
+                self.put_object(bucket, meta, blob).await?;
+                d.remove_upload(upload_id).await
+            }
+        }
+    }
+
     /// Every object of `bucket`, ascending by key bytes (the listing order).
     pub(crate) async fn list_objects(&self, bucket: &str) -> io::Result<Vec<ObjectMeta>> {
         let mut out = match self {
@@ -458,8 +499,8 @@ mod tests {
 
     async fn roundtrip(s: Storage) {
         let mut w = s.blob_writer().await.unwrap();
-        w.write(b"hello ").await.unwrap();
-        w.write(b"world").await.unwrap();
+        w.write(Bytes::from_static(b"hello ")).await.unwrap();
+        w.write(Bytes::from_static(b"world")).await.unwrap();
         let blob = w.finish().await.unwrap();
         assert_eq!(blob.size, 11);
         let meta = ObjectMeta {

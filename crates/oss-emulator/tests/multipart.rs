@@ -273,3 +273,66 @@ async fn complete_all_header_and_callback() {
     );
     emu.shutdown().await;
 }
+
+/// A completed object is its parts' chunks joined (in memory no byte is copied): ranged GETs
+/// across part boundaries, and an overwrite by a later upload, return the right bytes.
+#[tokio::test]
+async fn ranges_across_parts_and_overwrite() {
+    for disk in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let emu = if disk {
+            client::builder()
+                .with_data_dir(dir.path())
+                .start()
+                .await
+                .unwrap()
+        } else {
+            start().await
+        };
+        let c = TestClient::new(&emu);
+        let key = "mp/ranges.bin";
+        let mut want = Vec::new();
+        for round in 0..2u8 {
+            let id = initiate(&c, key).await;
+            let parts: Vec<Vec<u8>> = (0..3u32)
+                .map(|p| {
+                    (0..MIN_PART_SIZE as u32 + p)
+                        .map(|i| (i.wrapping_mul(31) ^ p ^ u32::from(round)) as u8)
+                        .collect()
+                })
+                .collect();
+            let mut listed = Vec::new();
+            for (i, p) in parts.iter().enumerate() {
+                let n = i as u32 + 1;
+                listed.push((n, upload_part(&c, key, &id, n, p).await));
+            }
+            let listed: Vec<(u32, &str)> = listed.iter().map(|(n, e)| (*n, e.as_str())).collect();
+            let r = c.send(complete(key, &id, complete_body(&listed))).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            want = parts.concat();
+        }
+        let got = c.get(B, key).await;
+        assert!(got.body[..] == want[..], "disk={disk}: whole object");
+        let boundary = MIN_PART_SIZE as usize;
+        for (from, to) in [
+            (boundary - 5, boundary + 5),
+            (0, 0),
+            (boundary, 2 * boundary + 1),
+            (want.len() - 3, want.len() - 1),
+        ] {
+            let r = c
+                .send(Req::get(B, key).header("range", &format!("bytes={from}-{to}")))
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::PARTIAL_CONTENT,
+                "disk={disk} {from}-{to}"
+            );
+            assert!(
+                r.body[..] == want[from..=to],
+                "disk={disk}: bytes {from}-{to}"
+            );
+        }
+        emu.shutdown().await;
+    }
+}

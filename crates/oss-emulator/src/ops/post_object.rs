@@ -277,7 +277,7 @@ async fn receive_field(ctx: &Ctx<'_>, field: &mut multer::Field<'_>) -> Result<B
         if writer.size() + chunk.len() as u64 > MAX_OBJECT_SIZE {
             return Err(entity_too_large());
         }
-        writer.write(&chunk).await?;
+        writer.write(chunk).await?;
     }
     Ok(writer.finish().await?)
 }

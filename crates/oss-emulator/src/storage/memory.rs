@@ -4,23 +4,23 @@ use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::sync::{Mutex, MutexGuard};
 
-use bytes::Bytes;
-
+use super::rope::Rope;
 use super::{ObjectMeta, PartMeta, StoredBody, UploadMeta};
 
 #[derive(Debug)]
 struct Upload {
     meta: UploadMeta,
-    parts: BTreeMap<u32, (PartMeta, Bytes)>,
+    parts: BTreeMap<u32, (PartMeta, Rope)>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    objects: HashMap<(String, String), (ObjectMeta, Bytes)>,
+    objects: HashMap<(String, String), (ObjectMeta, Rope)>,
     uploads: HashMap<String, Upload>,
 }
 
-/// Objects and uploads in a map behind a mutex (no await while it is held).
+/// Objects and uploads in a map behind a mutex (no await while it is held, and bodies are
+/// freed after it is released).
 #[derive(Debug, Default)]
 pub(crate) struct MemoryStore {
     inner: Mutex<Inner>,
@@ -31,10 +31,12 @@ impl MemoryStore {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn put_object(&self, bucket: &str, meta: ObjectMeta, body: Bytes) {
-        self.lock()
+    pub(crate) fn put_object(&self, bucket: &str, meta: ObjectMeta, body: Rope) {
+        let replaced = self
+            .lock()
             .objects
             .insert((bucket.to_owned(), meta.key.clone()), (meta, body));
+        drop(replaced);
     }
 
     pub(crate) fn head(&self, bucket: &str, key: &str) -> Option<ObjectMeta> {
@@ -49,14 +51,15 @@ impl MemoryStore {
         self.lock()
             .objects
             .get(&(bucket.to_owned(), key.to_owned()))
-            .map(|(m, b)| (m.clone(), StoredBody::Bytes(b.clone())))
+            .map(|(m, b)| (m.clone(), StoredBody::Mem(b.clone())))
     }
 
     pub(crate) fn delete(&self, bucket: &str, key: &str) -> bool {
-        self.lock()
+        let removed = self
+            .lock()
             .objects
-            .remove(&(bucket.to_owned(), key.to_owned()))
-            .is_some()
+            .remove(&(bucket.to_owned(), key.to_owned()));
+        removed.is_some()
     }
 
     pub(crate) fn create_upload(&self, meta: UploadMeta) {
@@ -73,7 +76,7 @@ impl MemoryStore {
         self.lock().uploads.get(id).map(|u| u.meta.clone())
     }
 
-    pub(crate) fn put_part(&self, id: &str, part: PartMeta, body: Bytes) -> io::Result<()> {
+    pub(crate) fn put_part(&self, id: &str, part: PartMeta, body: Rope) -> io::Result<()> {
         let mut guard = self.lock();
         let upload = guard
             .uploads
@@ -96,8 +99,50 @@ impl MemoryStore {
             .uploads
             .get(id)
             .and_then(|u| u.parts.get(&n))
-            .map(|(_, b)| StoredBody::Bytes(b.clone()))
+            .map(|(_, b)| StoredBody::Mem(b.clone()))
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "part vanished"))
+    }
+
+    /// Shares the chunks of `parts` (each still the stored version) into object `meta.key`
+    /// and removes the upload, under one lock: the object appears as the upload goes.
+    pub(crate) fn complete_upload(
+        &self,
+        bucket: &str,
+        id: &str,
+        parts: &[PartMeta],
+        meta: ObjectMeta,
+    ) -> io::Result<()> {
+        let mut guard = self.lock();
+        let upload = guard
+            .uploads
+            .get(id)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "upload vanished"))?;
+        let mut bodies = Vec::with_capacity(parts.len());
+        for part in parts {
+            match upload.parts.get(&part.part_number) {
+                Some((stored, body)) if stored.etag == part.etag && stored.size == part.size => {
+                    bodies.push(body)
+                }
+                _ => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        "part replaced or removed",
+                    ))
+                }
+            }
+        }
+        let body = Rope::concat(bodies);
+        if body.len() != meta.size {
+            return Err(io::Error::other("stored parts do not add up to the object"));
+        }
+        let upload = guard.uploads.remove(id);
+        let replaced = guard
+            .objects
+            .insert((bucket.to_owned(), meta.key.clone()), (meta, body));
+        // Freeing a large body (thousands of chunks) is not done under the lock.
+        drop(guard);
+        drop((upload, replaced));
+        Ok(())
     }
 
     pub(crate) fn list_objects(&self, bucket: &str) -> Vec<ObjectMeta> {
@@ -128,6 +173,7 @@ impl MemoryStore {
     }
 
     pub(crate) fn remove_upload(&self, id: &str) {
-        self.lock().uploads.remove(id);
+        let removed = self.lock().uploads.remove(id);
+        drop(removed);
     }
 }
