@@ -132,7 +132,12 @@ impl Error {
                     line.push_str(": ");
                     line.push_str(&text);
                 }
-                cause = e.source();
+                // An upload error that carries OSS's answer is complete: what lies under it
+                // (the transport's wrappers) only repeats that answer.
+                let oss_answered = e
+                    .downcast_ref::<oss_upload::Error>()
+                    .is_some_and(|u| u.service_fields().is_some());
+                cause = if oss_answered { None } else { e.source() };
             }
         }
         if let Some(id) = self.request_id() {
@@ -190,6 +195,36 @@ mod tests {
             "{line}"
         );
         assert!(line.contains("timed out (read)"), "{line}");
+        // Under a cause that carries OSS's answer nothing is repeated.
+        let answered = oss_upload::Error::Request {
+            operation: "PutObject".into(),
+            target: "oss://b/k".into(),
+            oss: Some(Box::new(oss_upload::ServiceFields {
+                status: 503,
+                code: "ServiceUnavailable".into(),
+                message: "busy".into(),
+                ec: None,
+                request_id: Some("R1".into()),
+            })),
+            source: Box::new(oss_transport::Error::Timeout {
+                phase: oss_transport::TimeoutPhase::Read,
+            }),
+        };
+        let e = Error::Upload(oss_upload::Error::CallbackOutcomeUnknown(Box::new(
+            oss_upload::UnknownCallbackOutcome::new(
+                "b",
+                "k",
+                "PutObject",
+                oss_upload::Confirmation::Unverified,
+                answered,
+            ),
+        )));
+        let line = e.report();
+        assert!(
+            line.ends_with("HTTP 503 ServiceUnavailable: busy [request id: R1]"),
+            "{line}"
+        );
+        assert!(line.contains("may be stored"), "{line}");
         assert!(!line.contains('\n'), "{line}");
         // A callback failure stays 3, anything else 1.
         let failed = Error::Upload(oss_upload::Error::CallbackFailed(Box::new(
