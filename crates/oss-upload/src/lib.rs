@@ -112,7 +112,7 @@
 //! Dropping an upload future stops it at its next `.await`; what happens to parts already sent:
 //!
 //! - [`MultipartUpload`]: once Initiate answered, the upload aborts itself on the current tokio
-//!   runtime (a spawned task), as it does on error unless told to keep the parts. Not when a
+//!   runtime (a spawned task), as it does on error, unless told to keep the parts. Not when a
 //!   Complete carrying a callback was in flight: it may have committed the object and called the
 //!   application server, so the upload is left alone. [`MultipartUpload::handle`], taken before
 //!   awaiting, gives the upload id and waits for that abort ([`UploadHandle::settled`]: a program

@@ -75,7 +75,8 @@ impl MultipartUpload {
         self
     }
 
-    /// Keep the uploaded parts when the upload fails (default false: abort the upload).
+    /// Keep the uploaded parts when the upload fails or its future is dropped (default false:
+    /// abort the upload). The [`handle`](Self::handle) names the upload id to resume or abort.
     pub fn with_leave_parts_on_error(mut self, leave: bool) -> Self {
         self.leave_parts_on_error = leave;
         self
@@ -161,7 +162,13 @@ impl MultipartUpload {
             .await?;
         tracing::debug!(%upload_id, "initiated");
         // From here a dropped future aborts the upload (see the type's docs).
-        let mut guard = UploadGuard::initiated(self.handle_tx.clone(), &client, &key, &upload_id);
+        let mut guard = UploadGuard::initiated(
+            self.handle_tx.clone(),
+            &client,
+            &key,
+            &upload_id,
+            self.leave_parts_on_error,
+        );
         let tracker = Tracker::new(self.spec.progress.clone(), total);
         let md5 = matches!(self.spec.options.content_md5, ContentMd5::Compute);
         let result = async {

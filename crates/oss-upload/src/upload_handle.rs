@@ -88,6 +88,8 @@ pub(crate) struct UploadGuard {
     tx: Arc<watch::Sender<State>>,
     /// Set while a Complete carrying a callback is in flight.
     completing_with_callback: bool,
+    /// The caller keeps the parts of a failed upload, a dropped one included.
+    leave_parts: bool,
     client: Option<(Client, String)>,
 }
 
@@ -101,12 +103,20 @@ pub(crate) fn channel() -> (Arc<watch::Sender<State>>, UploadHandle) {
 pub(crate) type HandleSender = Arc<watch::Sender<State>>;
 
 impl UploadGuard {
-    /// Armed once Initiate answered with `upload_id`.
-    pub(crate) fn initiated(tx: HandleSender, client: &Client, key: &str, upload_id: &str) -> Self {
+    /// Armed once Initiate answered with `upload_id`; `leave_parts`: a drop leaves the upload
+    /// (`with_leave_parts_on_error`).
+    pub(crate) fn initiated(
+        tx: HandleSender,
+        client: &Client,
+        key: &str,
+        upload_id: &str,
+        leave_parts: bool,
+    ) -> Self {
         tx.send_replace(State::Initiated(upload_id.to_owned()));
         Self {
             tx,
             completing_with_callback: false,
+            leave_parts,
             client: Some((client.clone(), key.to_owned())),
         }
     }
@@ -146,6 +156,15 @@ impl Drop for UploadGuard {
                     reason: "dropped while a Complete carrying a callback was in flight (it \
                              may have committed the object)"
                         .into(),
+                },
+            ));
+            return;
+        }
+        if self.leave_parts {
+            tx.send_replace(State::Settled(
+                id,
+                UploadFate::Left {
+                    reason: "leave_parts_on_error is set".into(),
                 },
             ));
             return;

@@ -73,6 +73,35 @@ async fn a_dropped_multipart_future_aborts_its_upload() {
 }
 
 #[tokio::test]
+async fn a_dropped_future_keeps_its_parts_when_told_to() {
+    let h = Harness::start().await;
+    let key = "cancel/kept.bin";
+    let (client, held) = held_at(&h, Call::UploadPart(2));
+    let upload = client
+        .multipart_upload(key, data(SIZE))
+        .with_part_size(PART)
+        .with_parallelism(1)
+        .with_leave_parts_on_error(true);
+    let handle = upload.handle();
+    tokio::select! {
+        r = upload.send() => panic!("the upload finished before it was held: {r:?}"),
+        _ = held => {}
+    }
+    let (id, fate) = tokio::time::timeout(DEADLINE, handle.settled())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(&fate, UploadFate::Left { reason } if reason.contains("leave_parts_on_error")),
+        "{fate:?}"
+    );
+    let open = hook_transport::open_uploads(&h.emu, key).await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["parts"], 1, "{open:?}");
+    h.client.abort_multipart_upload(key, &id).await.unwrap();
+}
+
+#[tokio::test]
 async fn a_future_dropped_during_a_callback_complete_is_left_and_says_so() {
     let h = Harness::start().await;
     let key = "cancel/completing.bin";
