@@ -28,9 +28,11 @@ pub const DEFAULT_FILE_CHUNK: usize = 256 * 1024;
 /// Chunks read ahead of the one the connection is sending.
 const READ_AHEAD: usize = 2;
 
-/// Free chunk buffers kept for reuse across bodies, so a long upload neither reallocates (and
-/// faults in fresh pages) per chunk nor lets freed chunks pile up in per-thread arenas.
-const POOL_CAP: usize = 32;
+/// Bytes of free chunk buffers kept for reuse across bodies, so a long upload neither
+/// reallocates (and faults in fresh pages) per chunk nor lets freed chunks pile up in
+/// per-thread arenas. Enough for the chunks of 8 parts in flight at the default chunk size;
+/// past it a returned buffer is freed.
+const POOL_BYTES: usize = 16 << 20;
 
 static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
@@ -238,7 +240,8 @@ fn take_buffer(chunk: usize) -> Vec<u8> {
 
 fn give_back(buf: Vec<u8>) {
     if let Ok(mut free) = POOL.lock() {
-        if free.len() < POOL_CAP {
+        let kept: usize = free.iter().map(Vec::len).sum();
+        if kept + buf.len() <= POOL_BYTES {
             free.push(buf);
         }
     }
