@@ -7,6 +7,21 @@ use std::sync::{Mutex, MutexGuard};
 use super::rope::Rope;
 use super::{ObjectMeta, PartMeta, StoredBody, UploadMeta};
 
+/// Bodies at least this large are freed on a blocking thread.
+const FREE_IN_BACKGROUND: u64 = 64 * 1024 * 1024;
+
+/// Frees a replaced body. A large one (a 1 GiB object is some 10 000 chunks, each returned to
+/// the allocator and often to the kernel) is freed off the request's path, so the answer to
+/// the commit that replaced it is not held up; either way never under the store's lock.
+fn free_later(body: Option<Rope>) {
+    match (body, tokio::runtime::Handle::try_current()) {
+        (Some(b), Ok(rt)) if b.len() >= FREE_IN_BACKGROUND => {
+            rt.spawn_blocking(move || drop(b));
+        }
+        (body, _) => drop(body),
+    }
+}
+
 #[derive(Debug)]
 struct Upload {
     meta: UploadMeta,
@@ -36,7 +51,7 @@ impl MemoryStore {
             .lock()
             .objects
             .insert((bucket.to_owned(), meta.key.clone()), (meta, body));
-        drop(replaced);
+        free_later(replaced.map(|(_, body)| body));
     }
 
     pub(crate) fn head(&self, bucket: &str, key: &str) -> Option<ObjectMeta> {
@@ -59,7 +74,9 @@ impl MemoryStore {
             .lock()
             .objects
             .remove(&(bucket.to_owned(), key.to_owned()));
-        removed.is_some()
+        let found = removed.is_some();
+        free_later(removed.map(|(_, body)| body));
+        found
     }
 
     pub(crate) fn create_upload(&self, meta: UploadMeta) {
@@ -139,9 +156,9 @@ impl MemoryStore {
         let replaced = guard
             .objects
             .insert((bucket.to_owned(), meta.key.clone()), (meta, body));
-        // Freeing a large body (thousands of chunks) is not done under the lock.
         drop(guard);
-        drop((upload, replaced));
+        drop(upload);
+        free_later(replaced.map(|(_, body)| body));
         Ok(())
     }
 
