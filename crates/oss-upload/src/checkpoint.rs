@@ -71,7 +71,7 @@ impl AttemptMark {
 /// What a checkpoint records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointRecord {
-    /// Multipart upload id; empty while [`initiating`](Self::initiating) is set.
+    /// Multipart upload id; empty while the `initiating` mark is set.
     pub upload_id: String,
     /// Absolute path of the source file.
     pub source_path: PathBuf,

@@ -34,9 +34,24 @@ use crate::Error;
 /// Builder for a resumable upload of a local file (see [`Client::resumable_upload`]).
 ///
 /// The checkpoint lives beside the file as `<name>.ucp` when that directory is writable, else in
-/// the system temp directory, or in [`ResumableUpload::with_checkpoint_dir`]. It is rewritten
-/// atomically after every part, so a crash loses at most the parts in flight; it is deleted after
-/// Complete. Parts are never aborted on error (they are what a later run resumes).
+/// the system temp directory, or in [`ResumableUpload::with_checkpoint_dir`] (created when
+/// missing). It is rewritten atomically (one fixed `<name>.ucp.tmp`) before Initiate, right
+/// after it (the upload id), after every part and before Complete, so a run killed anywhere
+/// loses at most the parts in flight; it is deleted after Complete. Parts are never aborted on
+/// error (they are what a later run resumes).
+///
+/// A later run:
+/// - re-reads every recorded part that ListParts confirms and sends it again if its CRC-64
+///   differs (a file edited in place with the same size and mtime);
+/// - after a run killed during Initiate, aborts the upload OSS initiated for it;
+/// - after a run killed during Complete, asks OSS whether that Complete stored the object (the
+///   ambiguity rule, dated from the killed run's attempt): then it sends nothing, emits
+///   [`ProgressEvent::CompletedEarlier`] and returns success, or
+///   [`Error::CallbackOutcomeUnknown`] with a callback (never a second callback).
+///
+/// One run at a time drives a checkpoint: `<name>.ucp.lock` is held for the run, and a second
+/// run fails at once with [`Error::CheckpointLocked`] (naming the lock file and the holder's
+/// pid), sending nothing.
 #[derive(Debug)]
 #[must_use = "call .send().await"]
 pub struct ResumableUpload {
@@ -106,9 +121,10 @@ impl ResumableUpload {
     /// Uploads (or resumes) the file.
     ///
     /// # Errors
-    /// [`Error::CallbackFailed`] (object stored; the checkpoint is removed), [`Error::Multipart`]
-    /// (the checkpoint and the parts are kept for the next run), [`Error::Checkpoint`],
-    /// [`Error::Io`], [`Error::Request`] when Initiate fails.
+    /// [`Error::CallbackFailed`] (object stored; the checkpoint is removed),
+    /// [`Error::CallbackOutcomeUnknown`] (stored: the checkpoint is removed), [`Error::Multipart`]
+    /// (the checkpoint and the parts are kept for the next run), [`Error::CheckpointLocked`],
+    /// [`Error::Checkpoint`], [`Error::Io`], [`Error::Request`] when Initiate fails.
     pub async fn send(self) -> Result<UploadOutput, Error> {
         self.spec.view().check()?;
         let span = tracing::info_span!("resumable_upload", bucket = %self.client.bucket(), key = %self.spec.key);
