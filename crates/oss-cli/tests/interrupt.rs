@@ -1,23 +1,32 @@
-//! `oss-rs cp` interrupted (SIGINT at a protocol event: the k-th UploadPart in the emulator's
-//! request log) during a non-resumable multipart upload: the upload aborts itself, says so with
-//! its upload id, and the emulator lists no open upload; with `--checkpoint-dir` (created when
-//! missing) the same command resumes instead.
+//! `oss-rs cp` interrupted (SIGINT at a protocol event: the k-th UploadPart's answer held at a
+//! proxy, so the run cannot finish first) during a non-resumable multipart upload: the upload
+//! aborts itself, says so with its upload id, and the emulator lists no open upload; with
+//! `--checkpoint-dir` (created when missing) the same command resumes instead.
 
 use std::io::{Read as _, Write as _};
 use std::process::{Command, Output, Stdio};
 
-use oss_test_support::{isolated_command, spawn_emulator, Running};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use oss_test_support::{
+    isolated_command, spawn_emulator, FaultConfig, FaultProxy, HoldStage, Running,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
 const BUCKET: &str = "interrupt";
 
+/// A safety deadline only.
+const DEADLINE: Duration = Duration::from_secs(60);
+
 struct Emu {
     _child: Running,
     endpoint: String,
+    proxy: FaultProxy,
 }
 
 impl Emu {
-    fn start() -> Self {
+    async fn start() -> Self {
         let (child, endpoint) = spawn_emulator(isolated_command(BIN).args([
             "emulator",
             "--listen",
@@ -27,9 +36,14 @@ impl Emu {
             "--log-capacity",
             "100000",
         ]));
+        let upstream = endpoint.trim_start_matches("http://").parse().unwrap();
+        let proxy = FaultProxy::start(upstream, FaultConfig::none())
+            .await
+            .unwrap();
         Self {
             _child: child,
             endpoint,
+            proxy,
         }
     }
 
@@ -37,7 +51,7 @@ impl Emu {
         let mut cmd = isolated_command(BIN);
         cmd.args([
             "--endpoint",
-            &self.endpoint,
+            &self.proxy.url(),
             "--region",
             "cn-hangzhou",
             "--path-style",
@@ -62,40 +76,39 @@ impl Emu {
         let body = text.split_once("\r\n\r\n").expect("a body").1;
         serde_json::from_str(body).expect("JSON")
     }
-
-    fn upload_parts(&self) -> usize {
-        self.admin("/__emulator/requests")
-            .as_array()
-            .expect("a list")
-            .iter()
-            .filter(|r| r["operation"] == "UploadPart")
-            .count()
-    }
 }
 
-/// Runs `args` and sends SIGINT once the emulator has answered `k` UploadParts.
-fn interrupt_after(emu: &Emu, args: &[&str], k: usize) -> Output {
-    let mut child = emu.command(args).stderr(Stdio::piped()).spawn().unwrap();
-    while emu.upload_parts() < k {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "finished before the interruption"
-        );
-    }
+/// Runs `args` and sends SIGINT while the proxy holds the answer to the `k`-th UploadPart.
+async fn interrupt_at_part(emu: &Emu, args: &[&str], k: usize) -> Output {
+    let seen = AtomicUsize::new(0);
+    let mut hold = emu.proxy.hold(HoldStage::BeforeResponse, move |h| {
+        h.method == "PUT"
+            && h.has_query("partNumber")
+            && seen.fetch_add(1, Ordering::SeqCst) + 1 == k
+    });
+    let child = emu.command(args).stderr(Stdio::piped()).spawn().unwrap();
+    tokio::time::timeout(DEADLINE, hold.arrived())
+        .await
+        .expect("the run reached the part")
+        .expect("the proxy is up");
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    child.wait_with_output().unwrap()
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    hold.release();
+    out
 }
 
-#[test]
-fn an_interrupted_multipart_cp_aborts_its_upload_and_names_it() {
-    let emu = Emu::start();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_multipart_cp_aborts_its_upload_and_names_it() {
+    let emu = Emu::start().await;
     let work = tempfile::tempdir().unwrap();
     let src = work.path().join("big.bin");
-    std::fs::write(&src, vec![7u8; 64 << 20]).unwrap();
+    std::fs::write(&src, vec![7u8; 16 << 20]).unwrap();
     let dst = format!("oss://{BUCKET}/big.bin");
     let args = [
         "cp",
@@ -106,7 +119,7 @@ fn an_interrupted_multipart_cp_aborts_its_upload_and_names_it() {
         "--parallel",
         "2",
     ];
-    let out = interrupt_after(&emu, &args, 5);
+    let out = interrupt_at_part(&emu, &args, 5).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stderr}");
     assert_eq!(out.status.code(), Some(130), "{stderr}");
@@ -119,9 +132,9 @@ fn an_interrupted_multipart_cp_aborts_its_upload_and_names_it() {
     assert_eq!(open, serde_json::json!([]), "no upload is left");
 }
 
-#[test]
-fn a_missing_checkpoint_dir_is_created_and_an_interrupted_cp_resumes() {
-    let emu = Emu::start();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_checkpoint_dir_is_created_and_an_interrupted_cp_resumes() {
+    let emu = Emu::start().await;
     let work = tempfile::tempdir().unwrap();
     let src = work.path().join("big.bin");
     let body: Vec<u8> = (0..(16u32 << 20)).map(|i| (i % 251) as u8).collect();
@@ -139,7 +152,7 @@ fn a_missing_checkpoint_dir_is_created_and_an_interrupted_cp_resumes() {
         "--checkpoint-dir",
         ckpt.to_str().unwrap(),
     ];
-    let out = interrupt_after(&emu, &args, 3);
+    let out = interrupt_at_part(&emu, &args, 3).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("resume"), "{stderr}");
