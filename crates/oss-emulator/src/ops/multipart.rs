@@ -103,10 +103,21 @@ pub(crate) async fn upload_part(
         last_modified: now_unix(),
     };
     let md5 = base64_md5(&blob.md5);
-    ctx.state
+    if let Err(e) = ctx
+        .state
         .storage
         .put_part(&upload.upload_id, part.clone(), blob)
-        .await?;
+        .await
+    {
+        // An Abort (or Complete) that ran while the body was arriving removed the upload:
+        // OSS answers that part as it would any part of a finished upload.
+        if e.kind() == std::io::ErrorKind::NotFound
+            && ctx.state.storage.upload(&upload.upload_id).await?.is_none()
+        {
+            return Err(ApiError::no_such_upload("0042-00000104", &upload.upload_id));
+        }
+        return Err(e.into());
+    }
     Ok(respond(
         StatusCode::OK,
         vec![
