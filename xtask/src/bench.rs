@@ -512,6 +512,7 @@ fn large_rows(ctx: &Ctx<'_>, endpoint: &str, rows: &mut Vec<Row>) -> Result<(), 
     for chunk in DESIGN_CHUNKS {
         rows.push(ctx.design(endpoint, "pread", Some(chunk))?);
     }
+    rows.push(ctx.design(endpoint, "pread-thread", Some(256 * 1024))?);
     rows.push(ctx.design(endpoint, "mmap", None)?);
     let size = plan.main_size;
     let file = data_file(ctx.data_dir, size);

@@ -2,7 +2,10 @@
 //! the same `oss_transport::Client` (signing, pool, hyper) and nothing of `oss_upload`:
 //!
 //! - `--design pread`: each part an `oss_transport::FileRange`, read in `--chunk` bytes with
-//!   positional reads and hashed chunk by chunk as it is sent (what the library ships);
+//!   positional reads and hashed chunk by chunk as it is sent (what the library ships: cached
+//!   chunks read on the connection's thread with `RWF_NOWAIT`, a reader thread otherwise);
+//! - `--design pread-thread`: the same with every chunk read on a reader thread
+//!   (`FileRange::with_cached_reads_inline(false)`);
 //! - `--design mmap`: the file mapped once, each part a `Bytes` slice of the map (no copy in
 //!   our code), its CRC-64 computed over the slice before it is sent. Measured only: a file
 //!   truncated under a map raises SIGBUS, so the library does not map.
@@ -23,7 +26,7 @@ use crate::metrics::{cpu_seconds, Report};
 /// How the parts are read.
 #[derive(Debug, Clone)]
 enum Design {
-    Pread { chunk: usize },
+    Pread { chunk: usize, inline: bool },
     Mmap(Bytes),
 }
 
@@ -34,16 +37,30 @@ pub(crate) async fn run(args: &Args) -> Result<(), String> {
     let part_size = args.number("part-size", 6 << 20)?;
     let parallel = args.number("parallel", 3)?.max(1);
     let crc = args.flag("crc", true);
+    let chunk = usize::try_from(args.number("chunk", oss_transport::DEFAULT_FILE_CHUNK as u64)?)
+        .map_err(|e| e.to_string())?;
     let design = match args.get("design").unwrap_or("pread") {
         "pread" => Design::Pread {
-            chunk: usize::try_from(args.number("chunk", oss_transport::DEFAULT_FILE_CHUNK as u64)?)
-                .map_err(|e| e.to_string())?,
+            chunk,
+            inline: true,
+        },
+        "pread-thread" => Design::Pread {
+            chunk,
+            inline: false,
         },
         "mmap" => Design::Mmap(map::map(&file, size).map_err(|e| format!("{path}: {e}"))?),
-        other => return Err(format!("unknown --design {other} (pread or mmap)")),
+        other => {
+            return Err(format!(
+                "unknown --design {other} (pread, pread-thread or mmap)"
+            ))
+        }
     };
     let name = match &design {
-        Design::Pread { chunk } => format!("pread-{}k", chunk / 1024),
+        Design::Pread { chunk, inline } => format!(
+            "pread{}-{}k",
+            if *inline { "" } else { "-thread" },
+            chunk / 1024
+        ),
         Design::Mmap(_) => "mmap".to_owned(),
     };
     let endpoint = oss_transport::Endpoint::custom(args.required("endpoint")?)
@@ -79,9 +96,10 @@ pub(crate) async fn run(args: &Args) -> Result<(), String> {
                 let offset = i * part_size;
                 let len = part_size.min(size - offset);
                 let (body, expected) = match &design {
-                    Design::Pread { chunk } => {
+                    Design::Pread { chunk, inline } => {
                         let mut range = FileRange::new(Arc::clone(&file), &path, offset, len)
-                            .with_chunk_size(*chunk);
+                            .with_chunk_size(*chunk)
+                            .with_cached_reads_inline(*inline);
                         let slot = crc.then(|| Arc::new(Mutex::new(Crc64::new())));
                         if let Some(s) = &slot {
                             range = range.with_crc64(Arc::clone(s));
@@ -99,6 +117,7 @@ pub(crate) async fn run(args: &Args) -> Result<(), String> {
                     .with_key("bench/parts.bin")
                     .with_query("partNumber", (i + 1).to_string())
                     .with_query("uploadId", "bench")
+                    .with_header(http::header::CONTENT_LENGTH, http::HeaderValue::from(len))
                     .with_body(body);
                 if let Some(e) = expected {
                     req = req.with_expected_crc64(e);

@@ -52,6 +52,7 @@ pub struct FileRange {
     len: u64,
     chunk: usize,
     crc: Option<RunningCrc>,
+    inline: bool,
 }
 
 /// The digest slot and which attempt may write it: a reader of an abandoned attempt that is
@@ -72,7 +73,16 @@ impl FileRange {
             len,
             chunk: DEFAULT_FILE_CHUNK,
             crc: None,
+            inline: true,
         }
+    }
+
+    /// Whether chunks already in the page cache are read on the connection's thread
+    /// (`preadv2` with `RWF_NOWAIT`) before a blocking thread takes over at the first one that
+    /// is not. `false`: a blocking thread reads the whole range. Default: `true`.
+    pub fn with_cached_reads_inline(mut self, on: bool) -> Self {
+        self.inline = on;
+        self
     }
 
     /// Reads (and hands the connection) chunks of `bytes`, clamped to 4 KiB..=16 MiB.
@@ -123,13 +133,17 @@ impl fmt::Debug for FileRange {
             .field("len", &self.len)
             .field("chunk", &self.chunk)
             .field("crc64", &self.crc.is_some())
+            .field("inline", &self.inline)
             .finish()
     }
 }
 
-/// Starts one attempt: a blocking thread reads the range ahead of the connection.
+/// Starts one attempt. Chunks already in the page cache are read when the connection asks for
+/// them, on its thread (`preadv2` with `RWF_NOWAIT`, which fails instead of waiting for the
+/// disk); at the first chunk that would wait, a blocking thread takes over the rest of the
+/// range and reads ahead of the connection. Reading a cached chunk costs about what hashing it
+/// does, and keeping it on one thread saves the hand-over between cores.
 pub(crate) fn open(range: &FileRange) -> OutBody {
-    let (tx, rx) = mpsc::channel(READ_AHEAD);
     let crc = range.crc.clone().map(|c| {
         let attempt = c.attempt.fetch_add(1, Ordering::SeqCst) + 1;
         if let Ok(mut slot) = c.slot.lock() {
@@ -137,58 +151,102 @@ pub(crate) fn open(range: &FileRange) -> OutBody {
         }
         (c, attempt)
     });
-    let job = Reader {
-        file: Arc::clone(&range.file),
-        offset: range.offset,
-        len: range.len,
-        chunk: range.chunk,
-        crc,
-    };
-    if range.len > 0 {
-        tokio::task::spawn_blocking(move || job.run(&tx));
-    }
+    let digest = crc.as_ref().map(|_| Crc64::new());
     FileRangeBody {
-        rx,
+        reader: Reader {
+            file: Arc::clone(&range.file),
+            pos: range.offset,
+            end: range.offset.saturating_add(range.len),
+            chunk: range.chunk,
+            crc,
+            digest,
+        },
+        rx: None,
+        inline: range.inline,
         remaining: range.len,
         len: range.len,
     }
     .boxed_unsync()
 }
 
+/// Where the range's reading stands: the next position, and the digest so far.
 struct Reader {
     file: Arc<File>,
-    offset: u64,
-    len: u64,
+    pos: u64,
+    end: u64,
     chunk: usize,
     crc: Option<(RunningCrc, u64)>,
+    digest: Option<Crc64>,
 }
 
 type Chunk = Result<Bytes, LocalBodyError>;
 
+/// What a read without waiting gave.
+enum Cached {
+    Chunk(Bytes),
+    /// The data is not in the page cache (or the file system cannot say): use a thread.
+    WouldBlock,
+}
+
 impl Reader {
-    fn run(self, tx: &mpsc::Sender<Chunk>) {
-        let mut digest = self.crc.as_ref().map(|_| Crc64::new());
-        let mut pos = self.offset;
-        let end = self.offset.saturating_add(self.len);
-        while pos < end {
-            let want = usize::try_from(end - pos).map_or(self.chunk, |r| r.min(self.chunk));
-            let mut buf = take_buffer(self.chunk);
-            let filled = match read_full(&self.file, &mut buf[..want], pos) {
-                Ok(()) => want,
-                Err(e) => {
-                    give_back(buf);
-                    let _ = tx.blocking_send(Err(LocalBodyError(e)));
-                    return;
-                }
-            };
-            pos += filled as u64;
-            if let Some(d) = digest.as_mut() {
-                d.update(&buf[..filled]);
-                if pos == end {
-                    self.publish(d);
+    fn want(&self) -> usize {
+        usize::try_from(self.end - self.pos).map_or(self.chunk, |r| r.min(self.chunk))
+    }
+
+    /// Hashes and counts `len` bytes of `buf` just read at `pos`.
+    fn take(&mut self, buf: Vec<u8>, len: usize) -> Bytes {
+        self.pos += len as u64;
+        if let Some(d) = self.digest.as_mut() {
+            d.update(&buf[..len]);
+        }
+        if self.pos == self.end {
+            self.publish();
+        }
+        Bytes::from_owner(Pooled { buf, len })
+    }
+
+    /// The next chunk if the page cache has it, without waiting for the disk.
+    fn read_cached(&mut self) -> Result<Cached, std::io::Error> {
+        let want = self.want();
+        let mut buf = take_buffer(self.chunk);
+        let read = rustix::io::preadv2(
+            &*self.file,
+            &mut [std::io::IoSliceMut::new(&mut buf[..want])],
+            self.pos,
+            rustix::io::ReadWriteFlags::NOWAIT,
+        );
+        match read {
+            Ok(0) => {
+                give_back(buf);
+                Err(short_file())
+            }
+            // A short read is what was cached; the rest comes with the next call.
+            Ok(n) => Ok(Cached::Chunk(self.take(buf, n))),
+            Err(e) => {
+                give_back(buf);
+                match e {
+                    rustix::io::Errno::AGAIN
+                    | rustix::io::Errno::OPNOTSUPP
+                    | rustix::io::Errno::NOSYS
+                    | rustix::io::Errno::INVAL
+                    | rustix::io::Errno::INTR => Ok(Cached::WouldBlock),
+                    e => Err(e.into()),
                 }
             }
-            let bytes = Bytes::from_owner(Pooled { buf, len: filled });
+        }
+    }
+
+    /// Reads the rest of the range on a blocking thread, at most [`READ_AHEAD`] chunks ahead.
+    fn run(mut self, tx: &mpsc::Sender<Chunk>) {
+        while self.pos < self.end {
+            let want = self.want();
+            let mut buf = take_buffer(self.chunk);
+            if let Err(e) = read_full(&self.file, &mut buf[..want], self.pos) {
+                give_back(buf);
+                let _ = tx.blocking_send(Err(LocalBodyError(e)));
+                return;
+            }
+            let bytes = self.take(buf, want);
             if tx.blocking_send(Ok(bytes)).is_err() {
                 // The attempt was abandoned (the body dropped): stop reading.
                 return;
@@ -196,8 +254,8 @@ impl Reader {
         }
     }
 
-    fn publish(&self, digest: &Crc64) {
-        let Some((crc, attempt)) = &self.crc else {
+    fn publish(&self) {
+        let (Some((crc, attempt)), Some(digest)) = (&self.crc, &self.digest) else {
             return;
         };
         if let Ok(mut slot) = crc.slot.lock() {
@@ -206,18 +264,32 @@ impl Reader {
             }
         }
     }
+
+    /// A copy for the blocking thread (the body keeps nothing of it but the byte count).
+    fn hand_over(&mut self) -> Reader {
+        Reader {
+            file: Arc::clone(&self.file),
+            pos: self.pos,
+            end: self.end,
+            chunk: self.chunk,
+            crc: self.crc.take(),
+            digest: self.digest.take(),
+        }
+    }
+}
+
+fn short_file() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        "file is shorter than the requested range (truncated while it was sent?)",
+    )
 }
 
 /// Fills `buf` from `pos`; a file that ends first is `UnexpectedEof`.
 fn read_full(file: &File, mut buf: &mut [u8], mut pos: u64) -> std::io::Result<()> {
     while !buf.is_empty() {
         match file.read_at(buf, pos) {
-            Ok(0) => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "file is shorter than the requested range (truncated while it was sent?)",
-                ))
-            }
+            Ok(0) => return Err(short_file()),
             Ok(n) => {
                 buf = &mut buf[n..];
                 pos += n as u64;
@@ -266,7 +338,11 @@ impl Drop for Pooled {
 }
 
 struct FileRangeBody {
-    rx: mpsc::Receiver<Chunk>,
+    reader: Reader,
+    /// The blocking thread's chunks, once it took over.
+    rx: Option<mpsc::Receiver<Chunk>>,
+    /// Try the page cache on this thread first (see [`FileRange::with_cached_reads_inline`]).
+    inline: bool,
     remaining: u64,
     len: u64,
 }
@@ -282,7 +358,34 @@ impl http_body::Body for FileRangeBody {
         if self.remaining == 0 {
             return Poll::Ready(None);
         }
-        match self.rx.poll_recv(cx) {
+        if self.rx.is_none() {
+            let cached = if self.inline {
+                self.reader.read_cached()
+            } else {
+                Ok(Cached::WouldBlock)
+            };
+            match cached {
+                Ok(Cached::Chunk(bytes)) => {
+                    self.remaining = self.remaining.saturating_sub(bytes.len() as u64);
+                    return Poll::Ready(Some(Ok(Frame::data(bytes))));
+                }
+                Ok(Cached::WouldBlock) => {
+                    let (tx, rx) = mpsc::channel(READ_AHEAD);
+                    let job = self.reader.hand_over();
+                    tokio::task::spawn_blocking(move || job.run(&tx));
+                    self.rx = Some(rx);
+                }
+                Err(e) => {
+                    // Nothing more is read for this attempt.
+                    self.remaining = 0;
+                    return Poll::Ready(Some(Err(LocalBodyError(e))));
+                }
+            }
+        }
+        let Some(rx) = self.rx.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match rx.poll_recv(cx) {
             Poll::Ready(Some(Ok(bytes))) => {
                 self.remaining = self.remaining.saturating_sub(bytes.len() as u64);
                 Poll::Ready(Some(Ok(Frame::data(bytes))))
@@ -349,7 +452,9 @@ mod tests {
             .with_chunk_size(64 * 1024)
             .with_crc64(Arc::clone(&slot));
         let want = &data[1234..201_234];
-        for _attempt in 0..2 {
+        // The first attempt reads the cached file on this thread, the second on a reader thread.
+        for inline in [true, false] {
+            let range = range.clone().with_cached_reads_inline(inline);
             let mut body = open(&range);
             assert_eq!(http_body::Body::size_hint(&body).exact(), Some(200_000));
             let mut got = Vec::new();
@@ -376,25 +481,35 @@ mod tests {
         let err = body.collect().await.unwrap_err();
         assert_eq!(err.0.kind(), std::io::ErrorKind::UnexpectedEof);
 
-        // Truncated after the body was opened, between two chunks.
-        let range = FileRange::new(file, &path, 0, 100_000).with_chunk_size(4096);
-        let mut body = open(&range);
-        let first = body.frame().await.unwrap().unwrap();
-        assert_eq!(first.into_data().unwrap().len(), 4096);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(10_000)
-            .unwrap();
-        let mut failed = false;
-        while let Some(frame) = body.frame().await {
-            if frame.is_err() {
-                failed = true;
-                break;
+        // Truncated after the body was opened, between two chunks, on either read path.
+        for inline in [true, false] {
+            std::fs::write(&path, &data).unwrap();
+            let range = FileRange::new(Arc::clone(&file), &path, 0, 100_000)
+                .with_chunk_size(4096)
+                .with_cached_reads_inline(inline);
+            let mut body = open(&range);
+            let first = body.frame().await.unwrap().unwrap();
+            assert_eq!(first.into_data().unwrap().len(), 4096);
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_len(30_000)
+                .unwrap();
+            let mut sent = 4096;
+            let mut failed = false;
+            while let Some(frame) = body.frame().await {
+                match frame {
+                    Ok(f) => sent += f.into_data().unwrap().len(),
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                }
             }
+            assert!(failed, "a truncated file must end the body with an error");
+            assert!(sent <= 30_000, "no byte past the new end ({inline})");
         }
-        assert!(failed, "a truncated file must end the body with an error");
     }
 
     #[tokio::test]

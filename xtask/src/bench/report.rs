@@ -352,7 +352,7 @@ pub(crate) fn render(
 
     let _ = writeln!(out, "## Large uploads (discard server, HTTP)\n");
     upload_table(&mut out, rows, Section::Large, true);
-    let _ = writeln!(out, "\n\"CRC off\" (`oss-rs cp --no-crc`, `with_crc_check(false)`) skips the CRC-64 computation as well as the comparison. The \"design\" rows send the same parts through the bare transport (no `oss_upload`): `pread` reads each part from the file in chunks of the size shown, hashing each chunk as it is sent (what the library does, at `oss_transport::DEFAULT_FILE_CHUNK`); `mmap` maps the file and sends each part as one slice of the map after hashing it. The library does not map files: a file truncated under a map raises SIGBUS (docs/decisions.md). A mapped file's pages count in the peak RSS.\n");
+    let _ = writeln!(out, "\n\"CRC off\" (`oss-rs cp --no-crc`, `with_crc_check(false)`) skips the CRC-64 computation as well as the comparison. The \"design\" rows send the same parts through the bare transport (no `oss_upload`): `pread` reads each part from the file in chunks of the size shown, hashing each chunk as it is sent (what the library does, at `oss_transport::DEFAULT_FILE_CHUNK`): chunks in the page cache on the connection's thread (`preadv2` with `RWF_NOWAIT`), others on a reader thread; `pread-thread` reads every chunk on the reader thread; `mmap` maps the file and sends each part as one slice of the map after hashing it. The library does not map files: a file truncated under a map raises SIGBUS (docs/decisions.md). A mapped file's pages count in the peak RSS.\n");
 
     let _ = writeln!(out, "## HTTPS (TLS discard server, rustls with ring)\n");
     if machine.tls {
