@@ -312,21 +312,6 @@ pub(crate) fn prepare_upload(
     }
 }
 
-/// Uploads `source` to `key` (see [`prepare_upload`]).
-pub(crate) async fn send_upload(
-    client: &Client,
-    args: &CpArgs,
-    key: &str,
-    source: Source,
-    callback: Option<(Callback, CallbackVars)>,
-    progress: Option<Progress>,
-) -> Result<UploadOutput, Error> {
-    prepare_upload(client, args, key, source, callback, progress)
-        .send()
-        .await
-        .map_err(Error::from)
-}
-
 fn report(
     label: &str,
     destination: &str,

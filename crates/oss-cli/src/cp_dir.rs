@@ -6,11 +6,14 @@
 //! command fails when any did. Downloads never write outside the target directory: keys whose
 //! relative path is unsafe (see [`unsafe_reason`]) are skipped with a warning and count as failed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
+use oss_upload::{UploadFate, UploadHandle};
 
 use crate::args::{CpArgs, GlobalArgs};
 use crate::cp::Source;
@@ -196,24 +199,32 @@ pub(crate) async fn upload(
         skipped: tree.skipped,
         ..Tally::default()
     };
-    let results = futures_util::stream::iter(tree.files)
-        .map(|(path, rel)| {
-            let client = &client;
-            let key = format!("{prefix}{rel}");
-            async move {
-                let outcome = upload_file(client, args, &path, &rel, &key).await;
-                (rel, key, outcome)
-            }
-        })
-        .buffer_unordered(jobs);
+    let in_flight = InFlight::default();
+    // Boxed, not pinned on the stack, so an interrupt can drop it (and with it every upload in
+    // flight, which starts their aborts) before waiting for those aborts.
+    let mut results = Box::pin(
+        futures_util::stream::iter(tree.files)
+            .map(|(path, rel)| {
+                let client = &client;
+                let in_flight = &in_flight;
+                let key = format!("{prefix}{rel}");
+                async move {
+                    let outcome = upload_file(client, args, in_flight, &path, &rel, &key).await;
+                    (rel, key, outcome)
+                }
+            })
+            .buffer_unordered(jobs),
+    );
     let stop =
         crate::shutdown::signal().map_err(|e| Error::io("cannot install signal handlers", e))?;
     tokio::pin!(stop);
-    tokio::pin!(results);
     loop {
         let next = tokio::select! {
             n = results.next() => n,
-            () = &mut stop => return Err(Error::Interrupted("the files not reported as uploaded were not all sent".into())),
+            () = &mut stop => {
+                drop(results);
+                return Err(Error::Interrupted(in_flight.after_interrupt(dst.bucket()).await));
+            }
         };
         let Some((rel, key, outcome)) = next else {
             break;
@@ -256,6 +267,7 @@ fn callback_for(
 async fn upload_file(
     client: &oss_upload::Client,
     args: &CpArgs,
+    in_flight: &InFlight,
     path: &Path,
     rel: &str,
     key: &str,
@@ -268,16 +280,109 @@ async fn upload_file(
         .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?
         .len();
     let callback = callback_for(args, rel)?;
-    crate::cp::send_upload(
+    let upload = crate::cp::prepare_upload(
         client,
         args,
         key,
         Source::File(path.to_owned(), size),
         callback,
         None,
-    )
-    .await
-    .map(Some)
+    );
+    // Only a dropped (interrupted) upload stays registered: one that ended settled itself.
+    let registered = upload.handle().map(|h| in_flight.add(key, h));
+    let result = upload.send().await;
+    if let Some(id) = registered {
+        in_flight.remove(id);
+    }
+    result.map(Some).map_err(Error::from)
+}
+
+/// How long an interrupted `cp -r` waits, in all, for the aborts of its multipart uploads
+/// before it names the ones left instead (as `cp` does for one file).
+const ABORT_WAIT: Duration = Duration::from_secs(10);
+
+/// The handles of the multipart uploads `cp -r` is sending, so that an interrupted run can wait
+/// for their aborts: the runtime shuts down when the command returns, and an abort still
+/// running then would leave its upload's parts in OSS.
+#[derive(Default)]
+struct InFlight {
+    uploads: Mutex<Registry>,
+}
+
+/// The uploads in flight by registration number, with their keys.
+#[derive(Default)]
+struct Registry {
+    next: u64,
+    uploads: BTreeMap<u64, (String, UploadHandle)>,
+}
+
+impl InFlight {
+    fn add(&self, key: &str, handle: UploadHandle) -> u64 {
+        let mut g = self.uploads.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = g.next;
+        g.next += 1;
+        g.uploads.insert(id, (key.to_owned(), handle));
+        id
+    }
+
+    fn remove(&self, id: u64) {
+        let mut g = self.uploads.lock().unwrap_or_else(PoisonError::into_inner);
+        g.uploads.remove(&id);
+    }
+
+    /// Once the uploads' futures were dropped: waits (at most [`ABORT_WAIT`] in all) for their
+    /// aborts, prints a line with the `uploads abort` command for each upload left in OSS, and
+    /// returns the summary for the interrupted error.
+    async fn after_interrupt(&self, bucket: &str) -> String {
+        let uploads = std::mem::take(
+            &mut self
+                .uploads
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .uploads,
+        );
+        let waits = uploads.into_values().map(|(key, handle)| async move {
+            let settled = tokio::time::timeout(ABORT_WAIT, handle.settled()).await;
+            let fate = match settled {
+                Ok(s) => s,
+                Err(_) => handle.upload_id().map(|id| {
+                    let reason = "its abort did not finish in time".to_owned();
+                    (id, UploadFate::Left { reason })
+                }),
+            };
+            (key, fate)
+        });
+        let (mut aborted, mut left) = (0, 0);
+        for (key, fate) in futures_util::future::join_all(waits).await {
+            match fate {
+                Some((_, UploadFate::Aborted)) => aborted += 1,
+                Some((id, UploadFate::Left { reason })) => {
+                    left += 1;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "oss-rs: upload {id} of oss://{bucket}/{key} stays in OSS ({reason}); its \
+                         parts are billed until it is aborted: oss-rs uploads abort \
+                         oss://{bucket}/{key} --upload-id {id}"
+                    );
+                }
+                // Completed, or nothing initiated: nothing is left.
+                _ => {}
+            }
+        }
+        let mut summary = "the files not reported as uploaded were not all sent".to_owned();
+        if aborted > 0 {
+            summary.push_str(&format!(
+                "; {aborted} multipart upload{} aborted",
+                if aborted == 1 { " was" } else { "s were" }
+            ));
+        }
+        if left > 0 {
+            summary.push_str(&format!(
+                "; {left} left in OSS (the lines above say how to abort them)"
+            ));
+        }
+        summary
+    }
 }
 
 async fn exists(client: &oss_upload::Client, key: &str) -> Result<bool, Error> {
