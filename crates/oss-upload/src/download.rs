@@ -179,8 +179,9 @@ impl Download {
 
     /// Makes the download resumable: a checkpoint in `dir` records each finished range, the
     /// temp file is kept when the download fails or is dropped, and the next download of the
-    /// same object to the same file fetches only the missing ranges. Default: none (the temp
-    /// file is removed on failure).
+    /// same object to the same file fetches only the missing ranges. A missing `dir` is created
+    /// (with its parents) before the first request. Default: none (the temp file is removed on
+    /// failure).
     pub fn with_checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.checkpoint_dir = Some(dir.into());
         self
@@ -213,6 +214,15 @@ impl Download {
                 },
                 message: "must be at least 1".into(),
             });
+        }
+        if let Some(dir) = &self.checkpoint_dir {
+            // Before any range: a missing directory must not fail the run at its first save.
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|source| Error::Checkpoint {
+                    path: dir.clone(),
+                    source,
+                })?;
         }
         let client = &self.client;
         let target = client.target(&self.key, None);
