@@ -453,7 +453,7 @@ async fn exchange(client: &mut Conn<TcpStream>, raw: Vec<u8>, shared: &Shared) -
         let _ = client
             .read_exact_body(usize::try_from(content_length).unwrap_or(usize::MAX))
             .await?;
-        write_error(client, e, request).await?;
+        write_error(client, e, request, &head.method).await?;
         return Ok(keep);
     }
 
@@ -492,7 +492,7 @@ async fn exchange(client: &mut Conn<TcpStream>, raw: Vec<u8>, shared: &Shared) -
     match fault {
         Fault::ResetBeforeResponse => return Ok(End::Reset),
         Fault::ReplaceResponse(e) => {
-            write_error(client, e, request).await?;
+            write_error(client, e, request, &head.method).await?;
             return Ok(keep);
         }
         Fault::TruncateResponse => {
@@ -515,7 +515,12 @@ async fn exchange(client: &mut Conn<TcpStream>, raw: Vec<u8>, shared: &Shared) -
     Ok(if upstream_close { End::Close } else { keep })
 }
 
-async fn write_error(client: &mut Conn<TcpStream>, e: ErrorStatus, request: u64) -> io::Result<()> {
+async fn write_error(
+    client: &mut Conn<TcpStream>,
+    e: ErrorStatus,
+    request: u64,
+    method: &str,
+) -> io::Result<()> {
     let request_id = format!("FAULTPROXY{request:014X}");
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>{}</Code>\n  \
@@ -531,7 +536,11 @@ async fn write_error(client: &mut Conn<TcpStream>, e: ErrorStatus, request: u64)
         body.len()
     );
     client.stream.write_all(head.as_bytes()).await?;
-    client.stream.write_all(body.as_bytes()).await?;
+    // An answer to HEAD has no body: bytes after its head would be read as the next answer
+    // on the kept-alive connection, failing a request the proxy forwarded untouched.
+    if method != "HEAD" {
+        client.stream.write_all(body.as_bytes()).await?;
+    }
     client.stream.flush().await
 }
 
