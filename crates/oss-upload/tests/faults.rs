@@ -34,11 +34,11 @@ use bytes::Bytes;
 use oss_callback::{Callback, CallbackBodyType, CallbackVars};
 use oss_emulator::{Operation, RequestLog};
 use oss_test_support::{
-    Answer, CallbackServer, ErrorStatus, Event, EventKind, Fault, FaultConfig, FaultProxy,
+    Answer, CallbackServer, ErrorStatus, Event, EventKind, Events, Fault, FaultConfig, FaultProxy,
     Injection, RequestHead,
 };
 use oss_upload::{Client, Confirmation, Crc64, Error};
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 
 const BUCKET: &str = "faults";
 const DEFAULT_SEED: u64 = 0x0014_FA17;
@@ -261,19 +261,70 @@ fn unfaulted_failures(injections: &[Injection], key: &str) -> usize {
 #[derive(Debug, Default)]
 struct Timeline {
     head: Option<Arc<RequestHead>>,
+    /// When the proxy read its head.
+    arrived: Option<tokio::time::Instant>,
     forwarded: Option<usize>,
     answered: Option<(usize, u16)>,
+    /// When the proxy wrote the emulator's answer to the client, unchanged.
+    replied: Option<tokio::time::Instant>,
 }
 
-fn timelines(events: &[Event]) -> HashMap<u64, Timeline> {
+/// The proxy's events as they come, each stamped when it was read (the recorder runs
+/// throughout, so a stamp lags its event by a scheduling delay only); after `done`, until
+/// every request the emulator got whole has its answer, so that a send still in the emulator
+/// (it commits and calls back after its upload ended) is in the record before the record is
+/// read. Returns the events and the requests still unanswered at [`SETTLE_DEADLINE`].
+async fn record(
+    mut events: Events,
+    mut done: oneshot::Receiver<()>,
+) -> (Vec<(tokio::time::Instant, Event)>, HashSet<u64>) {
+    let mut seen = Vec::new();
+    let mut unanswered: HashSet<u64> = HashSet::new();
+    let mut settle_by = None;
+    loop {
+        let next = match settle_by {
+            None => tokio::select! {
+                e = events.next() => e,
+                _ = &mut done => {
+                    settle_by = Some(tokio::time::Instant::now() + SETTLE_DEADLINE);
+                    continue;
+                }
+            },
+            Some(by) => match events.try_next() {
+                Some(e) => Some(e),
+                None if unanswered.is_empty() => break,
+                None => tokio::time::timeout_at(by, events.next())
+                    .await
+                    .ok()
+                    .flatten(),
+            },
+        };
+        let Some(e) = next else { break };
+        match e.kind {
+            EventKind::RequestBodyForwarded => {
+                unanswered.insert(e.request);
+            }
+            EventKind::ResponseHead { .. } => {
+                unanswered.remove(&e.request);
+            }
+            _ => {}
+        }
+        seen.push((tokio::time::Instant::now(), e));
+    }
+    (seen, unanswered)
+}
+
+fn timelines(events: &[(tokio::time::Instant, Event)]) -> HashMap<u64, Timeline> {
     let mut t: HashMap<u64, Timeline> = HashMap::new();
-    for (at, e) in events.iter().enumerate() {
+    for (at, (when, e)) in events.iter().enumerate() {
         let entry = t.entry(e.request).or_default();
         entry.head.get_or_insert_with(|| Arc::clone(&e.head));
         match e.kind {
+            EventKind::RequestHead => entry.arrived = Some(*when),
             EventKind::RequestBodyForwarded => entry.forwarded = Some(at),
             EventKind::ResponseHead { status } => entry.answered = Some((at, status)),
-            _ => {}
+            EventKind::ResponseForwarded => entry.replied = Some(*when),
+            EventKind::Fault(_) => {}
         }
     }
     t
@@ -378,7 +429,8 @@ async fn uploads_survive_injected_faults_with_at_most_one_callback_each() {
         .with_delay(DELAY);
     let proxy = FaultProxy::start(emu.local_addr(), config).await.unwrap();
     // From the first request on: which ones reached the emulator whole.
-    let mut events = proxy.events();
+    let (uploads_done, done) = oneshot::channel();
+    let recorder = tokio::spawn(record(proxy.events(), done));
 
     let transport = oss_transport::Client::builder()
         .with_read_timeout(READ_TIMEOUT)
@@ -424,38 +476,12 @@ async fn uploads_survive_injected_faults_with_at_most_one_callback_each() {
     }
     let uploaded_in = started.elapsed();
 
-    // The proxy's events, until every request the emulator got whole has its answer: a send
-    // still in the emulator commits (and calls back) after the upload ended, and the record
-    // is read only once nothing is left in flight.
-    let mut seen: Vec<Event> = Vec::new();
-    let mut unanswered: HashSet<u64> = HashSet::new();
-    let settle_by = tokio::time::Instant::now() + SETTLE_DEADLINE;
-    let mut unsettled = false;
-    loop {
-        let next = match events.try_next() {
-            Some(e) => Some(e),
-            None if unanswered.is_empty() => break,
-            None => tokio::time::timeout_at(settle_by, events.next())
-                .await
-                .ok()
-                .flatten(),
-        };
-        let Some(e) = next else {
-            unsettled = true;
-            break;
-        };
-        match e.kind {
-            EventKind::RequestBodyForwarded => {
-                unanswered.insert(e.request);
-            }
-            EventKind::ResponseHead { .. } => {
-                unanswered.remove(&e.request);
-            }
-            _ => {}
-        }
-        seen.push(e);
-    }
+    let _ = uploads_done.send(());
+    let (seen, unanswered) = recorder.await.expect("the event recorder does not panic");
     let timelines = timelines(&seen);
+    let started_at = seen
+        .first()
+        .map_or_else(tokio::time::Instant::now, |(t, _)| *t);
 
     // The record, straight from the emulator.
     let mut problems: Vec<String> = Vec::new();
@@ -475,7 +501,7 @@ async fn uploads_survive_injected_faults_with_at_most_one_callback_each() {
         .count()
         .max(by_id.values().filter(|n| **n > 1).count());
     let injections = proxy.injections();
-    if unsettled {
+    if !unanswered.is_empty() {
         problems.push(format!(
             "requests {unanswered:?} reached the emulator whole and had no answer {SETTLE_DEADLINE:?} after the uploads ended"
         ));
@@ -707,6 +733,25 @@ async fn uploads_survive_injected_faults_with_at_most_one_callback_each() {
             "  {n} in {}: {:?}",
             plan.key,
             requests_of(&injections, &plan.key)
+                .iter()
+                .zip(
+                    injections
+                        .iter()
+                        .filter(|i| i.head.path == format!("/{BUCKET}/{}", plan.key))
+                )
+                .map(|(r, i)| {
+                    let t = timelines.get(&i.request);
+                    let took = t.and_then(|t| Some(t.replied?.duration_since(t.arrived?)));
+                    let at = t
+                        .and_then(|t| t.arrived)
+                        .map(|a| a.duration_since(started_at));
+                    let status = t.and_then(|t| t.answered).map(|(_, s)| s);
+                    let whole = t.is_some_and(|t| t.forwarded.is_some());
+                    format!(
+                        "{r} (at {at:.1?}, whole at the emulator {whole}, its answer {status:?}, forwarded in {took:.1?})"
+                    )
+                })
+                .collect::<Vec<_>>()
         );
     }
     println!(
