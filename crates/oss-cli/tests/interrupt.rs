@@ -3,7 +3,6 @@
 //! aborts itself, says so with its upload id, and the emulator lists no open upload; with
 //! `--checkpoint-dir` (created when missing) the same command resumes instead.
 
-use std::io::{Read as _, Write as _};
 use std::process::{Command, Output, Stdio};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -64,17 +63,7 @@ impl Emu {
     }
 
     fn admin(&self, path: &str) -> serde_json::Value {
-        let addr = self.endpoint.trim_start_matches("http://");
-        let mut s = std::net::TcpStream::connect(addr).expect("connect");
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("write");
-        let mut text = String::new();
-        s.read_to_string(&mut text).expect("read");
-        let body = text.split_once("\r\n\r\n").expect("a body").1;
-        serde_json::from_str(body).expect("JSON")
+        oss_test_support::admin_json(&self.endpoint, path)
     }
 }
 

@@ -3,7 +3,6 @@
 //! their aborts before exiting, says how many were aborted, and the emulator lists no open
 //! upload.
 
-use std::io::{Read as _, Write as _};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -17,17 +16,7 @@ const BUCKET: &str = "interruptdir";
 const DEADLINE: Duration = Duration::from_secs(60);
 
 fn admin(endpoint: &str, path: &str) -> serde_json::Value {
-    let addr = endpoint.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut text = String::new();
-    s.read_to_string(&mut text).expect("read");
-    let body = text.split_once("\r\n\r\n").expect("a body").1;
-    serde_json::from_str(body).expect("JSON")
+    oss_test_support::admin_json(endpoint, path)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,6 @@
 //! exit 4 (the callback's outcome is unknown, the object is stored) and exit 0. The full kill
 //! suite (random events, many kills) builds on these.
 
-use std::io::{Read as _, Write as _};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -91,17 +90,7 @@ impl Setup {
     }
 
     fn admin(&self, path: &str) -> serde_json::Value {
-        let addr = self.emu_endpoint.trim_start_matches("http://");
-        let mut s = std::net::TcpStream::connect(addr).expect("connect");
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("write");
-        let mut text = String::new();
-        s.read_to_string(&mut text).expect("read");
-        let body = text.split_once("\r\n\r\n").expect("a body").1;
-        serde_json::from_str(body).expect("JSON")
+        oss_test_support::admin_json(&self.emu_endpoint, path)
     }
 
     /// Runs `cp` and SIGKILLs it once the proxy holds the answer `matches` picks.

@@ -15,7 +15,6 @@
 //! or beside the source.
 
 use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -208,17 +207,7 @@ impl Suite {
     }
 
     fn admin(&self, path: &str) -> serde_json::Value {
-        let addr = self.emu_endpoint.trim_start_matches("http://");
-        let mut s = std::net::TcpStream::connect(addr).expect("connect");
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("write");
-        let mut text = String::new();
-        s.read_to_string(&mut text).expect("read");
-        let body = text.split_once("\r\n\r\n").expect("a body").1;
-        serde_json::from_str(body).expect("JSON")
+        oss_test_support::admin_json(&self.emu_endpoint, path)
     }
 
     /// Runs `cp` once; with `kill`, SIGKILLs it when the proxy sees that event. Returns the

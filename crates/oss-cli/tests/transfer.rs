@@ -7,7 +7,6 @@
 //! take about 30 s together on 2 cores, inside their 90 s budget, so nothing is shrunk.
 
 use std::collections::BTreeSet;
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -61,17 +60,7 @@ impl Emu {
     }
 
     fn admin(&self, path: &str) -> serde_json::Value {
-        let addr = self.endpoint.trim_start_matches("http://");
-        let mut s = std::net::TcpStream::connect(addr).expect("connect");
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("write");
-        let mut text = String::new();
-        s.read_to_string(&mut text).expect("read");
-        let body = text.split_once("\r\n\r\n").expect("a body").1;
-        serde_json::from_str(body).expect("JSON")
+        oss_test_support::admin_json(&self.endpoint, path)
     }
 
     fn requests(&self) -> Vec<serde_json::Value> {

@@ -51,3 +51,15 @@ pub fn http_request(
         .unwrap_or_default();
     (status, body)
 }
+
+/// `GET` of one of the emulator's admin views (`/__emulator/uploads`, `/__emulator/requests`,
+/// ...) at `endpoint` (`http://HOST:PORT`), parsed as JSON.
+///
+/// # Panics
+///
+/// As [`http_request`], and when the answer is not 200 or not JSON.
+pub fn admin_json(endpoint: &str, path: &str) -> serde_json::Value {
+    let (status, body) = http_request(&format!("{endpoint}{path}"), "GET", &[], b"");
+    assert_eq!(status, 200, "GET {path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+}

@@ -43,7 +43,7 @@ mod process;
 mod proxy;
 
 pub use callback_server::{Answer, CallbackServer, Received};
-pub use http::http_request;
+pub use http::{admin_json, http_request};
 pub use process::{
     empty_env_command, isolated_command, spawn_callback_server, spawn_emulator, Running,
     LINE_DEADLINE,
