@@ -13,6 +13,9 @@
 //! delivered, the UploadPart requests are at most parts needed + kills × parallel, no multipart
 //! upload is open, and no checkpoint, temp or lock file is left, in the checkpoint directory
 //! or beside the source.
+//!
+//! A second test kills one run after its 8th part, edits the source in place keeping its size
+//! and mtime, and checks that the rerun resumes and stores the edited bytes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -392,4 +395,68 @@ async fn killed_at_seeded_protocol_events_the_reruns_store_one_object_with_one_c
     );
     assert_eq!(open, serde_json::json!([]), "no multipart upload is left");
     assert!(files_left.is_empty(), "files left: {files_left:?}");
+}
+
+/// Flips one byte at each of `offsets` of `path` in place (no truncation) and puts its mtime
+/// back: size and mtime are what they were, the bytes are not. Returns the new content.
+fn edit_in_place(path: &Path, offsets: &[usize]) -> Vec<u8> {
+    use std::io::{Seek as _, SeekFrom, Write as _};
+    let mtime = std::fs::metadata(path).unwrap().modified().unwrap();
+    let mut content = std::fs::read(path).unwrap();
+    let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    for &i in offsets {
+        content[i] ^= 0xA5;
+        f.seek(SeekFrom::Start(i as u64)).unwrap();
+        f.write_all(&content[i..=i]).unwrap();
+    }
+    f.set_modified(mtime).unwrap();
+    drop(f);
+    let meta = std::fs::metadata(path).unwrap();
+    assert_eq!(meta.modified().unwrap(), mtime);
+    assert_eq!(meta.len() as usize, content.len());
+    content
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_edited_in_place_between_a_kill_and_the_rerun_is_stored_as_edited() {
+    let data = body(DEFAULT_SEED);
+    let mut s = Suite::start(&data).await;
+    // Killed once the 8th part's answer was forwarded: parts 1.. are in the checkpoint.
+    let (_, killed) = s.run(Some(Kill::PartForwarded(8))).await;
+    assert!(killed, "the first run reached its 8th part");
+    let sent_before = s
+        .admin("/__emulator/requests")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["operation"] == "UploadPart")
+        .count();
+    // One byte in part 2 (sent and recorded before the kill), one in part 40 (not sent yet).
+    let edited = edit_in_place(&s.src, &[PART + 17, 39 * PART + 5]);
+    assert_ne!(edited, data);
+
+    let (out, killed) = s.run(None).await;
+    assert!(!killed);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let sent_after = s
+        .admin("/__emulator/requests")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["operation"] == "UploadPart")
+        .count();
+    println!(
+        "parts sent before the kill: {sent_before}; on the rerun: {}",
+        sent_after - sent_before
+    );
+    assert!(
+        s.stored().await == edited,
+        "the stored object is not the edited file"
+    );
+    assert_eq!(
+        s.admin("/__emulator/callbacks").as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(s.admin("/__emulator/uploads"), serde_json::json!([]));
 }
