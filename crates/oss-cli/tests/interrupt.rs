@@ -8,9 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use oss_test_support::{
-    isolated_command, spawn_emulator, FaultConfig, FaultProxy, HoldStage, Running,
-};
+use oss_test_support::{isolated_command, spawn_emulator, FaultProxy, HoldStage, Running};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
 const BUCKET: &str = "interrupt";
@@ -35,10 +33,7 @@ impl Emu {
             "--log-capacity",
             "100000",
         ]));
-        let upstream = endpoint.trim_start_matches("http://").parse().unwrap();
-        let proxy = FaultProxy::start(upstream, FaultConfig::none())
-            .await
-            .unwrap();
+        let proxy = FaultProxy::in_front_of(&endpoint).await;
         Self {
             _child: child,
             endpoint,

@@ -6,9 +6,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use oss_test_support::{
-    isolated_command, spawn_emulator, FaultConfig, FaultProxy, HoldStage, Running,
-};
+use oss_test_support::{isolated_command, spawn_emulator, FaultProxy, HoldStage, Running};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
 const BUCKET: &str = "interruptdir";
@@ -28,10 +26,7 @@ async fn an_interrupted_recursive_cp_aborts_every_upload_in_flight() {
         "--create-bucket",
         BUCKET,
     ]));
-    let upstream = endpoint.trim_start_matches("http://").parse().unwrap();
-    let proxy = FaultProxy::start(upstream, FaultConfig::none())
-        .await
-        .unwrap();
+    let proxy = FaultProxy::in_front_of(&endpoint).await;
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("tree");
     std::fs::create_dir_all(dir.join("sub")).unwrap();

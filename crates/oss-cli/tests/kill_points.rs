@@ -9,8 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use oss_test_support::{
-    isolated_command, spawn_callback_server, spawn_emulator, FaultConfig, FaultProxy, HoldStage,
-    Running,
+    isolated_command, spawn_callback_server, spawn_emulator, FaultProxy, HoldStage, Running,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
@@ -38,13 +37,7 @@ impl Setup {
         ]));
         let (cb, cb_url) =
             spawn_callback_server(&mut isolated_command(BIN), &format!("{emu_endpoint}/"));
-        let upstream = emu_endpoint
-            .trim_start_matches("http://")
-            .parse()
-            .expect("emulator address");
-        let proxy = FaultProxy::start(upstream, FaultConfig::none())
-            .await
-            .unwrap();
+        let proxy = FaultProxy::in_front_of(&emu_endpoint).await;
         Self {
             _emu: emu,
             emu_endpoint,

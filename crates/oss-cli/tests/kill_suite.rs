@@ -25,8 +25,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oss_test_support::{
-    isolated_command, spawn_callback_server, spawn_emulator, EventKind, FaultConfig, FaultProxy,
-    Hold, HoldStage, RequestHead, Running,
+    isolated_command, spawn_callback_server, spawn_emulator, EventKind, FaultProxy, Hold,
+    HoldStage, RequestHead, Running,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
@@ -155,13 +155,7 @@ impl Suite {
         ]));
         let (cb, cb_url) =
             spawn_callback_server(&mut isolated_command(BIN), &format!("{emu_endpoint}/"));
-        let upstream = emu_endpoint
-            .trim_start_matches("http://")
-            .parse()
-            .expect("emulator address");
-        let proxy = FaultProxy::start(upstream, FaultConfig::none())
-            .await
-            .unwrap();
+        let proxy = FaultProxy::in_front_of(&emu_endpoint).await;
         let work = tempfile::tempdir().unwrap();
         std::fs::create_dir(work.path().join("src")).unwrap();
         let src = work.path().join("src").join(KEY);

@@ -8,9 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use oss_test_support::{
-    isolated_command, spawn_emulator, FaultConfig, FaultProxy, HoldStage, Running,
-};
+use oss_test_support::{isolated_command, spawn_emulator, FaultProxy, HoldStage, Running};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oss-rs");
 const BUCKET: &str = "lock";
@@ -36,13 +34,7 @@ impl Setup {
             "--create-bucket",
             BUCKET,
         ]));
-        let upstream = emu_endpoint
-            .trim_start_matches("http://")
-            .parse()
-            .expect("emulator address");
-        let proxy = FaultProxy::start(upstream, FaultConfig::none())
-            .await
-            .unwrap();
+        let proxy = FaultProxy::in_front_of(&emu_endpoint).await;
         let work = tempfile::tempdir().unwrap();
         let src = work.path().join(KEY);
         std::fs::write(&src, data).unwrap();

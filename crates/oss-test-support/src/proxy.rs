@@ -319,6 +319,23 @@ impl FaultProxy {
         Ok(Self { addr, shared, task })
     }
 
+    /// A pass-through proxy ([`FaultConfig::none`]) in front of a server at `endpoint`
+    /// (`http://127.0.0.1:PORT`, as a spawned emulator child prints it), for tests that only hold
+    /// requests or watch its events.
+    ///
+    /// # Panics
+    ///
+    /// When `endpoint` is not `http://` + a socket address, or the proxy cannot bind.
+    pub async fn in_front_of(endpoint: &str) -> Self {
+        let upstream = endpoint
+            .strip_prefix("http://")
+            .and_then(|a| a.trim_end_matches('/').parse().ok())
+            .unwrap_or_else(|| panic!("not an http://ADDR endpoint: {endpoint}"));
+        Self::start(upstream, FaultConfig::none())
+            .await
+            .expect("bind the proxy")
+    }
+
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr
