@@ -69,7 +69,9 @@ impl RetryConfig {
         self
     }
 
-    fn backoff(&self) -> Backoff {
+    /// A fresh backoff for these settings: seeded with [`RetryConfig::seed`] when set, else from
+    /// the OS (a system call; make it only once a retry is due).
+    pub fn backoff(&self) -> Backoff {
         match self.seed {
             Some(seed) => Backoff::seeded(self.base_delay, self.max_delay, seed),
             None => Backoff::new(self.base_delay, self.max_delay),

@@ -162,10 +162,9 @@ impl Client {
     ) -> (Sends, Result<Response, Error>) {
         let retry = self.inner.retry.clone();
         let max_sends = retry.max_attempts.max(1);
-        let mut backoff = match retry.seed {
-            Some(seed) => Backoff::seeded(retry.base_delay, retry.max_delay, seed),
-            None => Backoff::new(retry.base_delay, retry.max_delay),
-        };
+        // Made at the first resend only: seeding from the OS is a system call that a callback
+        // request answered at once never needs.
+        let mut backoff: Option<Backoff> = None;
         let mut sends = Sends {
             first_start: SystemTime::now(),
             count: 0,
@@ -241,6 +240,7 @@ impl Client {
                         return (sends, Err(err));
                     }
                     // The delay the transport would have waited before this retry.
+                    let backoff = backoff.get_or_insert_with(|| retry.backoff());
                     while backoff.retries() + 1 < sends.count {
                         backoff.next_delay();
                     }
